@@ -1,0 +1,1 @@
+"""Event publishers: in-process fan-out and Redis pub/sub."""

@@ -1,0 +1,1 @@
+"""File stores: a local directory and Cloudinary."""

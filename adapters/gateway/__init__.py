@@ -1,0 +1,1 @@
+"""How the worker reports to the API: direct calls or internal HTTP routes."""

@@ -1,0 +1,1 @@
+"""Summarizers: a local extractive one and OpenAI-compatible servers."""

@@ -1,0 +1,1 @@
+"""OCR adapters: Tesseract with OpenCV clean-up and PDF pages."""

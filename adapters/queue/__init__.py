@@ -1,0 +1,1 @@
+"""Job queues: in-process worker threads and Dramatiq on Redis."""

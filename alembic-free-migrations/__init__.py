@@ -1,0 +1,1 @@
+"""Numbered migrations for SQLite (schema) and MongoDB (indexes)."""

@@ -1,0 +1,1 @@
+"""The Flask app: blueprints, schemas and the error shape."""

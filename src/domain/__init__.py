@@ -1,0 +1,1 @@
+"""Entities, value types and the rules that hold whatever stores them."""

@@ -1,0 +1,1 @@
+"""Use cases: what a user or the worker can ask the service to do."""

@@ -1,0 +1,85 @@
+"""Registering, logging in, and resolving a token to its user."""
+
+from __future__ import annotations
+
+import logging
+
+from tasks_api.domain.errors import InvalidInput, Unauthenticated
+from tasks_api.domain.model import User
+from tasks_api.ports.security import IssuedToken, PasswordHasher, TokenIssuer
+from tasks_api.ports.storage import Storage
+
+log = logging.getLogger(__name__)
+
+MIN_PASSWORD_LENGTH = 8
+# Argon2 hashes whatever it is given, but a megabyte password is an easy way
+# to make the server burn CPU; no password manager makes one this long.
+MAX_PASSWORD_LENGTH = 1024
+
+
+def normalize_email(email: str) -> str:
+    """Emails are unique whatever their case, so they are kept in lower case."""
+    return email.strip().lower()
+
+
+class AuthService:
+    def __init__(
+        self,
+        storage: Storage,
+        hasher: PasswordHasher,
+        tokens: TokenIssuer,
+    ) -> None:
+        self._storage = storage
+        self._hasher = hasher
+        self._tokens = tokens
+
+    def register(self, email: str, password: str, name: str) -> User:
+        _check_password(password)
+        user = User(
+            email=normalize_email(email),
+            name=name.strip(),
+            password_hash=self._hasher.hash(password),
+        )
+
+        self._storage.users.add(user)
+        log.info("Registered user %r.", user.id)
+        return user
+
+    def login(self, email: str, password: str) -> IssuedToken:
+        """Exchange credentials for an access token.
+
+        A wrong email and a wrong password fail the same way, so the answer
+        does not tell which accounts exist.
+        """
+        user = self._storage.users.get_by_email(normalize_email(email))
+        if user is None or len(password) > MAX_PASSWORD_LENGTH:
+            raise Unauthenticated("The email or password is wrong.")
+        if not self._hasher.verify(user.password_hash, password):
+            raise Unauthenticated("The email or password is wrong.")
+
+        if self._hasher.needs_rehash(user.password_hash):
+            user.password_hash = self._hasher.hash(password)
+            self._storage.users.update(user)
+
+        return self._tokens.issue(user.id, user.token_version)
+
+    def authenticate(self, token: str) -> User:
+        """The user a bearer token speaks for; raise ``Unauthenticated``."""
+        claims = self._tokens.verify(token)
+        user = self._storage.users.get(claims.user_id)
+        if user is None or user.token_version != claims.token_version:
+            raise Unauthenticated("The token is no longer valid.")
+        return user
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"A password needs at least {MIN_PASSWORD_LENGTH} characters.",
+            field="password",
+        )
+    if len(password) > MAX_PASSWORD_LENGTH:
+        raise InvalidInput(
+            f"A password may have at most {MAX_PASSWORD_LENGTH} characters.",
+            field="password",
+        )

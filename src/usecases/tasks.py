@@ -1,0 +1,88 @@
+"""Creating, listing, changing and deleting the tasks of a project."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import date
+
+from tasks_api.domain.errors import NotFound
+from tasks_api.domain.listing import Page, PageRequest, TaskFilter
+from tasks_api.domain.model import Priority, Task, TaskStatus, utcnow
+from tasks_api.ports.storage import Storage
+
+EDITABLE_FIELDS = frozenset(
+    {"title", "description", "status", "priority", "due_date"}
+)
+
+
+class TaskService:
+    def __init__(self, storage: Storage) -> None:
+        self._storage = storage
+
+    def create(
+        self,
+        owner_id: str,
+        project_id: str,
+        title: str,
+        description: str = "",
+        status: TaskStatus = TaskStatus.TODO,
+        priority: Priority = Priority.MEDIUM,
+        due_date: date | None = None,
+    ) -> Task:
+        self._require_project(owner_id, project_id)
+        task = Task(
+            owner_id=owner_id,
+            project_id=project_id,
+            title=title,
+            description=description,
+            status=TaskStatus(status),
+            priority=Priority(priority),
+            due_date=due_date,
+        )
+
+        self._storage.tasks.add(task)
+        return task
+
+    def get(self, owner_id: str, task_id: str) -> Task:
+        task = self._storage.tasks.get(owner_id, task_id)
+        if task is None:
+            raise NotFound("No such task.", task_id=task_id)
+        return task
+
+    def list(
+        self,
+        owner_id: str,
+        project_id: str,
+        where: TaskFilter,
+        page: PageRequest,
+    ) -> Page[Task]:
+        self._require_project(owner_id, project_id)
+        return self._storage.tasks.list(owner_id, project_id, where, page)
+
+    def update(
+        self, owner_id: str, task_id: str, changes: Mapping[str, object]
+    ) -> Task:
+        """Apply the given field changes; fields left out keep their value."""
+        task = self.get(owner_id, task_id)
+        unknown = set(changes) - EDITABLE_FIELDS
+        if unknown:
+            raise ValueError(f"not editable: {sorted(unknown)}")
+
+        values = dict(changes)
+        if "status" in values:
+            values["status"] = TaskStatus(values["status"])
+        if "priority" in values:
+            values["priority"] = Priority(values["priority"])
+        changed = replace(task, **values, updated_at=utcnow())
+
+        self._storage.tasks.update(changed)
+        return changed
+
+    def delete(self, owner_id: str, task_id: str) -> None:
+        if not self._storage.tasks.delete(owner_id, task_id):
+            raise NotFound("No such task.", task_id=task_id)
+
+    def _require_project(self, owner_id: str, project_id: str) -> None:
+        if self._storage.projects.get(owner_id, project_id) is None:
+            raise NotFound("No such project.", project_id=project_id)
