@@ -97,5 +97,5 @@ class Storage(abc.ABC):
     def ping(self) -> None:
         """Raise if the store cannot answer a query right now."""
 
-    def close(self) -> None:
+    def close(self) -> None:  # noqa: B027 - optional hook, a no-op by default
         """Release connections; the default has none to release."""
