@@ -1,14 +1,14 @@
 """Errors the core raises. Only the entrypoints turn them into status codes.
 
-    DomainError
-    ├── NotFound           the thing does not exist, or is not the caller's
-    ├── Conflict           the request contradicts the current state
-    │   └── EmailTaken
-    ├── InvalidInput       a value breaks a rule the schema cannot express
-    ├── Unauthenticated    no credentials, or credentials that do not hold
-    ├── TooLarge           an upload is over the size limit
-    ├── UnsupportedMedia   an upload is of a type we do not read
-    └── TooMany            a per-user cap is reached
+DomainError
+├── NotFound           the thing does not exist, or is not the caller's
+├── Conflict           the request contradicts the current state
+│   └── EmailTaken
+├── InvalidInput       a value breaks a rule the schema cannot express
+├── Unauthenticated    no credentials, or credentials that do not hold
+├── TooLarge           an upload is over the size limit
+├── UnsupportedMedia   an upload is of a type we do not read
+└── TooMany            a per-user cap is reached
 """
 
 

@@ -89,11 +89,13 @@ class Cursor:
             padded = token + "=" * (-len(token) % 4)
             key, id_ = json.loads(base64.urlsafe_b64decode(padded))
         except (ValueError, TypeError, binascii.Error) as error:
-            raise InvalidInput("The cursor is not one this service gave out.",
-                               field="cursor") from error
+            raise InvalidInput(
+                "The cursor is not one this service gave out.", field="cursor"
+            ) from error
         if not isinstance(id_, str) or not isinstance(key, str | int):
-            raise InvalidInput("The cursor is not one this service gave out.",
-                               field="cursor")
+            raise InvalidInput(
+                "The cursor is not one this service gave out.", field="cursor"
+            )
         return cls(key=key, id=id_)
 
 

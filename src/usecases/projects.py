@@ -57,6 +57,4 @@ class ProjectService:
             raise NotFound("No such project.", project_id=project_id)
 
         task_ids = self._storage.tasks.delete_by_project(project_id)
-        log.info(
-            "Deleted project %r with %d tasks.", project_id, len(task_ids)
-        )
+        log.info("Deleted project %r with %d tasks.", project_id, len(task_ids))

@@ -11,9 +11,7 @@ from tasks_api.domain.listing import Page, PageRequest, TaskFilter
 from tasks_api.domain.model import Priority, Task, TaskStatus, utcnow
 from tasks_api.ports.storage import Storage
 
-EDITABLE_FIELDS = frozenset(
-    {"title", "description", "status", "priority", "due_date"}
-)
+EDITABLE_FIELDS = frozenset({"title", "description", "status", "priority", "due_date"})
 
 
 class TaskService:

@@ -1,0 +1,84 @@
+"""The ``tasks-api`` command: serve the API, run migrations, run a worker."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from tasks_api.entrypoints.settings import Settings, SettingsError, load_settings
+
+log = logging.getLogger(__name__)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not hasattr(args, "run"):
+        parser.print_help()
+        return 2
+
+    try:
+        settings = load_settings()
+    except SettingsError as error:
+        print(f"tasks-api: invalid setting: {error}", file=sys.stderr)
+        return 2
+    return args.run(settings, args)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tasks-api",
+        description="Projects and tasks whose attachments are read by OCR "
+        "and summarized. Settings come from the environment and .env.",
+    )
+    commands = parser.add_subparsers(title="commands")
+
+    serve = commands.add_parser(
+        "serve",
+        help="run the HTTP API under gunicorn with gevent",
+        description="Run the HTTP API under gunicorn with gevent workers. "
+        "Listens on PORT (default 4000). In embedded mode (no MONGO_URL) "
+        "pending migrations are applied first.",
+    )
+    serve.add_argument(
+        "--host",
+        default="0.0.0.0",  # noqa: S104 - a server listens on every interface
+        help="address to bind (default 0.0.0.0)",
+    )
+    serve.add_argument("--port", type=int, help="port to bind (default: PORT or 4000)")
+    serve.set_defaults(run=_serve)
+
+    migrate = commands.add_parser(
+        "migrate",
+        help="apply pending storage migrations",
+        description="Apply the numbered migrations in alembic-free-migrations/ "
+        "that the configured store (SQLite or MongoDB) has not recorded yet.",
+    )
+    migrate.set_defaults(run=_migrate)
+    return parser
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    from tasks_api.entrypoints.server import serve
+
+    return serve(settings, host=args.host, port=args.port or settings.port)
+
+
+def _migrate(settings: Settings, args: argparse.Namespace) -> int:
+    from tasks_api.entrypoints.bootstrap import build_container
+    from tasks_api.entrypoints.logs import configure_logging
+
+    configure_logging(settings.log_level, settings.log_format)
+    services = build_container(settings)
+    applied = services.storage().migrate()
+    if applied:
+        print("applied: " + ", ".join(applied))
+    else:
+        print("nothing to apply")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

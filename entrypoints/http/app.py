@@ -1,0 +1,77 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import flask_smorest
+import swagger_ui_bundle
+from flask import Flask, send_from_directory
+from werkzeug.exceptions import HTTPException
+
+from tasks_api.entrypoints.http import auth, ops, projects, tasks
+from tasks_api.entrypoints.http.common import CONTAINER_KEY
+from tasks_api.entrypoints.http.errors import (
+    ErrorSchema,
+    handle_http_exception,
+    register_error_handlers,
+)
+
+API_PREFIX = "/api/v1"
+SWAGGER_UI_ASSETS = f"{API_PREFIX}/docs/assets/"
+
+
+class Api(flask_smorest.Api):
+    """flask-smorest's Api, answering errors in our one JSON shape."""
+
+    ERROR_SCHEMA = ErrorSchema
+
+    def handle_http_exception(self, error: HTTPException) -> Any:
+        return handle_http_exception(error)
+
+
+def create_app(services: Any) -> Flask:
+    """Build the app around a container of services (see ``container.py``)."""
+    app = Flask("tasks_api")
+    app.config.update(
+        API_TITLE="Tasks API",
+        API_VERSION="1.0",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX=API_PREFIX,
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL=SWAGGER_UI_ASSETS,
+        MAX_CONTENT_LENGTH=services.settings().max_upload_bytes + 64 * 1024,
+        JSON_SORT_KEYS=False,
+    )
+    app.extensions[CONTAINER_KEY] = services
+
+    api = Api(
+        app,
+        spec_kwargs={
+            "info": {
+                "description": "Projects and tasks whose attached files are "
+                "read by OCR and summarized in the background."
+            }
+        },
+    )
+    api.spec.components.security_scheme(
+        "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    )
+    for blueprint in (auth.blp, projects.blp, tasks.blp):
+        api.register_blueprint(blueprint)
+
+    app.register_blueprint(ops.blp)
+    app.add_url_rule(
+        f"{SWAGGER_UI_ASSETS}<path:filename>",
+        endpoint="swagger_ui_assets",
+        view_func=_swagger_ui_asset,
+    )
+    register_error_handlers(app)
+    ops.install_request_logging(app)
+    return app
+
+
+def _swagger_ui_asset(filename: str) -> Any:
+    """Swagger UI's scripts, served from the installed bundle, so docs work offline."""
+    return send_from_directory(swagger_ui_bundle.swagger_ui_path, filename)

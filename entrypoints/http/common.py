@@ -1,0 +1,69 @@
+"""What every blueprint uses: the container, the current user, pages."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar, cast
+
+from flask import current_app, g, request
+from flask_smorest import Blueprint
+
+from tasks_api.domain.errors import Unauthenticated
+from tasks_api.domain.listing import Cursor, Page, PageRequest, clamp_limit
+from tasks_api.domain.model import User
+from tasks_api.entrypoints.http.errors import ErrorSchema
+
+CONTAINER_KEY = "tasks_api.container"
+BEARER = [{"bearerAuth": []}]
+
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+def container() -> Any:
+    """The dependency container the running app was built with."""
+    return current_app.extensions[CONTAINER_KEY]
+
+
+def current_user() -> User:
+    return cast(User, g.user)
+
+
+def bearer_token() -> str:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("An Authorization: Bearer token is required.")
+    return token.strip()
+
+
+def protected(blp: Blueprint) -> Callable[[View], View]:
+    """Require a valid access token, and document that in OpenAPI."""
+
+    def decorate(view: View) -> View:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            g.user = container().auth().authenticate(bearer_token())
+            return view(*args, **kwargs)
+
+        documented = blp.doc(security=BEARER)(wrapper)
+        documented = blp.alt_response(
+            401, schema=ErrorSchema, description="No valid access token."
+        )(documented)
+        return cast(View, documented)
+
+    return decorate
+
+
+def page_request(args: Mapping[str, Any]) -> PageRequest:
+    cursor = args.get("cursor")
+    return PageRequest(
+        limit=clamp_limit(args.get("limit")),
+        after=Cursor.decode(cursor) if cursor else None,
+    )
+
+
+def page_body(page: Page[Any], limit: int) -> dict[str, Any]:
+    """A page as the API answers it."""
+    next_cursor = page.next_cursor.encode() if page.next_cursor else None
+    return {"items": page.items, "next_cursor": next_cursor, "limit": limit}

@@ -1,0 +1,80 @@
+"""Liveness, readiness, request ids and the access log."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from flask import Blueprint, Flask, Response, g, jsonify, request
+
+from tasks_api.entrypoints.http.common import container
+
+log = logging.getLogger("tasks_api.access")
+
+REQUEST_ID_HEADER = "X-Request-ID"
+# A client's own request id is kept only when it is short and plain, so it
+# cannot forge log lines or bloat them.
+_ACCEPTABLE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+blp = Blueprint("ops", __name__)
+
+
+@blp.get("/healthz")
+def healthz() -> Response:
+    """The process is up and serving requests."""
+    return jsonify(status="ok")
+
+
+@blp.get("/readyz")
+def readyz() -> tuple[Response, int]:
+    """Every backing service this process depends on answers."""
+    checks = container().readiness_checks()
+    results: dict[str, str] = {}
+    for name, check in checks.items():
+        try:
+            check()
+            results[name] = "ok"
+        except Exception as error:
+            log.warning("Readiness check %s failed: %s", name, error)
+            results[name] = "unavailable"
+
+    ready = all(result == "ok" for result in results.values())
+    status = "ok" if ready else "unavailable"
+    return jsonify(status=status, checks=results), 200 if ready else 503
+
+
+def install_request_logging(app: Flask) -> None:
+    """Give every request an id, echo it back, and log one line per request."""
+
+    @app.before_request
+    def _start() -> None:
+        incoming = request.headers.get(REQUEST_ID_HEADER, "")
+        if _ACCEPTABLE_REQUEST_ID.match(incoming):
+            g.request_id = incoming
+        else:
+            g.request_id = uuid.uuid4().hex
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _finish(response: Response) -> Response:
+        response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
+        elapsed_ms = (
+            time.perf_counter() - g.get("started", time.perf_counter())
+        ) * 1000
+        user = g.get("user")
+        log.info(
+            "%s %s %d %.1fms",
+            request.method,
+            request.path,
+            response.status_code,
+            elapsed_ms,
+            extra={
+                "request_id": g.get("request_id"),
+                "user_id": user.id if user else None,
+                "status": response.status_code,
+                "duration_ms": round(elapsed_ms, 1),
+            },
+        )
+        return response

@@ -1,0 +1,161 @@
+"""Request and response schemas shared by the blueprints.
+
+Every input schema raises on unknown fields (marshmallow's default), and
+fields the server owns are ``dump_only``, so a client that sends an ``id``
+or a timestamp gets a 422 naming it instead of a silent no-op.
+"""
+
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import validate
+
+from tasks_api.domain.listing import MAX_LIMIT, TaskSort
+from tasks_api.domain.model import Priority, TaskStatus
+
+
+def _not_blank(value: str) -> None:
+    if not value.strip():
+        raise ma.ValidationError("Must not be blank.")
+
+
+class PageQuerySchema(ma.Schema):
+    limit = ma.fields.Integer(
+        validate=validate.Range(min=1),
+        metadata={
+            "description": f"Items per page; values above {MAX_LIMIT} "
+            f"are lowered to {MAX_LIMIT}."
+        },
+    )
+    cursor = ma.fields.String(
+        validate=validate.Length(max=512),
+        metadata={"description": "The `next_cursor` of the previous page."},
+    )
+
+
+class PageSchema(ma.Schema):
+    next_cursor = ma.fields.String(
+        allow_none=True,
+        metadata={
+            "description": "Pass as `cursor` for the next page; null on the last."
+        },
+    )
+    limit = ma.fields.Integer()
+
+
+# -- auth -------------------------------------------------------------------
+
+
+class RegisterSchema(ma.Schema):
+    email = ma.fields.Email(required=True, validate=validate.Length(max=254))
+    password = ma.fields.String(
+        required=True,
+        load_only=True,
+        validate=validate.Length(min=8, max=1024),
+    )
+    name = ma.fields.String(
+        required=True, validate=[validate.Length(min=1, max=200), _not_blank]
+    )
+
+
+class LoginSchema(ma.Schema):
+    email = ma.fields.String(required=True, validate=validate.Length(max=254))
+    password = ma.fields.String(
+        required=True, load_only=True, validate=validate.Length(max=1024)
+    )
+
+
+class TokenSchema(ma.Schema):
+    access_token = ma.fields.String(required=True)
+    token_type = ma.fields.String(required=True, metadata={"example": "Bearer"})
+    expires_in = ma.fields.Integer(
+        required=True, metadata={"description": "Seconds until the token expires."}
+    )
+
+
+class UserSchema(ma.Schema):
+    id = ma.fields.String(dump_only=True)
+    email = ma.fields.String(dump_only=True)
+    name = ma.fields.String(dump_only=True)
+    created_at = ma.fields.DateTime(dump_only=True)
+
+
+# -- projects ---------------------------------------------------------------
+
+_PROJECT_NAME = [validate.Length(min=1, max=200), _not_blank]
+_DESCRIPTION = validate.Length(max=10_000)
+
+
+class ProjectSchema(ma.Schema):
+    id = ma.fields.String(dump_only=True)
+    name = ma.fields.String(required=True, validate=_PROJECT_NAME)
+    description = ma.fields.String(load_default="", validate=_DESCRIPTION)
+    created_at = ma.fields.DateTime(dump_only=True)
+    updated_at = ma.fields.DateTime(dump_only=True)
+
+
+class ProjectPatchSchema(ma.Schema):
+    name = ma.fields.String(validate=_PROJECT_NAME)
+    description = ma.fields.String(validate=_DESCRIPTION)
+
+
+class ProjectPageSchema(PageSchema):
+    items = ma.fields.List(ma.fields.Nested(ProjectSchema), required=True)
+
+
+# -- tasks ------------------------------------------------------------------
+
+_TITLE = [validate.Length(min=1, max=500), _not_blank]
+
+
+class TaskSchema(ma.Schema):
+    id = ma.fields.String(dump_only=True)
+    project_id = ma.fields.String(dump_only=True)
+    title = ma.fields.String(required=True, validate=_TITLE)
+    description = ma.fields.String(load_default="", validate=_DESCRIPTION)
+    status = ma.fields.Enum(TaskStatus, by_value=True, load_default=TaskStatus.TODO)
+    priority = ma.fields.Enum(Priority, by_value=True, load_default=Priority.MEDIUM)
+    due_date = ma.fields.Date(allow_none=True, load_default=None)
+    created_at = ma.fields.DateTime(dump_only=True)
+    updated_at = ma.fields.DateTime(dump_only=True)
+
+
+class TaskPatchSchema(ma.Schema):
+    title = ma.fields.String(validate=_TITLE)
+    description = ma.fields.String(validate=_DESCRIPTION)
+    status = ma.fields.Enum(TaskStatus, by_value=True)
+    priority = ma.fields.Enum(Priority, by_value=True)
+    due_date = ma.fields.Date(allow_none=True)
+
+
+class TaskQuerySchema(PageQuerySchema):
+    status = ma.fields.Enum(TaskStatus, by_value=True)
+    priority = ma.fields.Enum(Priority, by_value=True)
+    due_from = ma.fields.Date(
+        metadata={"description": "Only tasks due on or after this day."}
+    )
+    due_to = ma.fields.Date(
+        metadata={"description": "Only tasks due on or before this day."}
+    )
+    sort = ma.fields.Enum(
+        TaskSort,
+        by_value=True,
+        load_default=TaskSort.CREATED,
+        metadata={
+            "description": "created and updated: newest first; priority: "
+            "highest first; due: soonest first, undated last."
+        },
+    )
+
+    @ma.validates_schema
+    def _due_range_is_ordered(self, data: dict, **_: object) -> None:
+        if (
+            "due_from" in data
+            and "due_to" in data
+            and data["due_from"] > data["due_to"]
+        ):
+            raise ma.ValidationError("Must not be before due_from.", "due_to")
+
+
+class TaskPageSchema(PageSchema):
+    items = ma.fields.List(ma.fields.Nested(TaskSchema), required=True)

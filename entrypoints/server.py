@@ -1,0 +1,64 @@
+"""Running the API under gunicorn with gevent workers.
+
+gevent lets one process hold thousands of open event streams. The gevent
+worker patches the standard library when it starts, before the app is
+loaded, so the app is built inside each worker and never preloaded.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+
+from tasks_api.entrypoints.logs import configure_logging
+from tasks_api.entrypoints.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+class GunicornServer(BaseApplication):
+    def __init__(self, settings: Settings, options: dict[str, Any]) -> None:
+        self._settings = settings
+        self._options = options
+        super().__init__()
+
+    def load_config(self) -> None:
+        for key, value in self._options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Any:
+        from tasks_api.entrypoints.bootstrap import build_app
+
+        configure_logging(self._settings.log_level, self._settings.log_format)
+        return build_app(self._settings)
+
+
+def gunicorn_options(settings: Settings, host: str, port: int) -> dict[str, Any]:
+    return {
+        "bind": f"{host}:{port}",
+        "workers": settings.web_concurrency,
+        "worker_class": "gevent",
+        "worker_connections": 20_000,
+        # Event streams stay open; gevent workers heartbeat on their own,
+        # so this only bounds how long a stuck worker lives.
+        "timeout": 60,
+        "graceful_timeout": 10,
+        "keepalive": 5,
+        # The app logs one line per request itself, with the request id.
+        "accesslog": None,
+        "loglevel": settings.log_level.lower(),
+    }
+
+
+def serve(settings: Settings, host: str, port: int) -> int:
+    configure_logging(settings.log_level, settings.log_format)
+    log.info(
+        "Serving on http://%s:%d with %d worker(s).",
+        host,
+        port,
+        settings.web_concurrency,
+    )
+    GunicornServer(settings, gunicorn_options(settings, host, port)).run()
+    return 0
