@@ -1,0 +1,1 @@
+"""Small servers that speak the wire formats of outside services."""
