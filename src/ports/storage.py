@@ -13,7 +13,18 @@ cannot hand one user another's project by mistake.
 from __future__ import annotations
 
 import abc
+from collections.abc import Collection, Mapping
+from datetime import datetime
+from typing import Any
 
+from tasks_api.domain.jobs import (
+    Attachment,
+    EventType,
+    Job,
+    JobEvent,
+    JobStage,
+    JobStatus,
+)
 from tasks_api.domain.listing import Page, PageRequest, TaskFilter
 from tasks_api.domain.model import Project, Task, User
 
@@ -82,12 +93,130 @@ class TaskRepository(abc.ABC):
         """Remove every task of a project and return their ids."""
 
 
+class AttachmentRepository(abc.ABC):
+    @abc.abstractmethod
+    def add(self, attachment: Attachment) -> None: ...
+
+    @abc.abstractmethod
+    def get(self, owner_id: str, attachment_id: str) -> Attachment | None: ...
+
+    @abc.abstractmethod
+    def list_by_task(
+        self, owner_id: str, task_id: str, page: PageRequest
+    ) -> Page[Attachment]:
+        """A task's attachments, newest first (cursor key: creation time)."""
+
+    @abc.abstractmethod
+    def delete(self, owner_id: str, attachment_id: str) -> bool: ...
+
+    @abc.abstractmethod
+    def delete_by_tasks(self, task_ids: Collection[str]) -> list[Attachment]:
+        """Remove every attachment of these tasks and return them."""
+
+
+class JobRepository(abc.ABC):
+    """Jobs, changed only by compare-and-set on their status."""
+
+    @abc.abstractmethod
+    def add(self, job: Job) -> None: ...
+
+    @abc.abstractmethod
+    def get(self, job_id: str) -> Job | None:
+        """Any user's job: for the worker side, which acts for no user."""
+
+    @abc.abstractmethod
+    def get_for_owner(self, owner_id: str, job_id: str) -> Job | None: ...
+
+    @abc.abstractmethod
+    def list_by_task(self, owner_id: str, task_id: str, page: PageRequest) -> Page[Job]:
+        """A task's jobs, newest first (cursor key: queued time)."""
+
+    @abc.abstractmethod
+    def transition(
+        self,
+        job_id: str,
+        expected: Collection[JobStatus],
+        changes: Mapping[str, Any],
+    ) -> Job | None:
+        """Apply ``changes`` only if the job's status is one of ``expected``.
+
+        Returns the job as changed, or None when it was in another state
+        (or does not exist) and nothing was written.
+        """
+
+    @abc.abstractmethod
+    def claim(self, job_id: str, now: datetime, stale_before: datetime) -> Job | None:
+        """Start a job for a worker: atomically, if it is queued, or running
+        with a heartbeat older than ``stale_before`` (its worker died).
+
+        The claimed job is running, ``attempts`` is one higher,
+        ``heartbeat_at`` is ``now`` and ``started_at`` is set if it was not.
+        Returns None when the job is not claimable.
+        """
+
+    @abc.abstractmethod
+    def report_progress(
+        self,
+        job_id: str,
+        stage: JobStage,
+        pages_done: int,
+        pages_total: int,
+        now: datetime,
+    ) -> Job | None:
+        """Record progress and the heartbeat of a running job; None otherwise."""
+
+    @abc.abstractmethod
+    def request_cancel(self, job_id: str) -> Job | None:
+        """Set ``cancel_requested`` on an unfinished job; None if finished."""
+
+    @abc.abstractmethod
+    def find_stalled(self, queued_before: datetime, beat_before: datetime) -> list[Job]:
+        """Queued jobs queued before ``queued_before`` and running jobs whose
+        heartbeat is older than ``beat_before``: the ones a sweep re-sends."""
+
+    @abc.abstractmethod
+    def count_unfinished(self, owner_id: str) -> int: ...
+
+    @abc.abstractmethod
+    def delete_by_attachments(self, attachment_ids: Collection[str]) -> list[str]:
+        """Remove the jobs of these attachments and return their ids."""
+
+
+class JobEventRepository(abc.ABC):
+    @abc.abstractmethod
+    def append(self, job_id: str, type: EventType, data: Mapping[str, Any]) -> JobEvent:
+        """Store an event under the job's next number, atomically."""
+
+    @abc.abstractmethod
+    def list(self, job_id: str, after_seq: int = 0) -> list[JobEvent]:
+        """The job's events numbered above ``after_seq``, in order."""
+
+    @abc.abstractmethod
+    def delete_by_jobs(self, job_ids: Collection[str]) -> None: ...
+
+
+class IdempotencyRepository(abc.ABC):
+    """Remembers which attachment a client's Idempotency-Key created."""
+
+    @abc.abstractmethod
+    def reserve(self, owner_id: str, key: str, attachment_id: str) -> str | None:
+        """Record ``attachment_id`` under the key unless one is recorded.
+
+        Returns None when this call recorded it, else the attachment id the
+        key already stands for.
+        """
+
+
 class Storage(abc.ABC):
     """A store holding every repository, opened once per process."""
 
     users: UserRepository
     projects: ProjectRepository
     tasks: TaskRepository
+    attachments: AttachmentRepository
+    jobs: JobRepository
+    job_events: JobEventRepository
+    idempotency: IdempotencyRepository
 
     @abc.abstractmethod
     def migrate(self) -> list[str]:

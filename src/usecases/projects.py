@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
 
 from tasks_api.domain.errors import NotFound
@@ -17,8 +17,13 @@ EDITABLE_FIELDS = frozenset({"name", "description"})
 
 
 class ProjectService:
-    def __init__(self, storage: Storage) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        remove_task_contents: Callable[[Collection[str]], None],
+    ) -> None:
         self._storage = storage
+        self._remove_task_contents = remove_task_contents
 
     def create(self, owner_id: str, name: str, description: str = "") -> Project:
         project = Project(owner_id=owner_id, name=name, description=description)
@@ -48,7 +53,7 @@ class ProjectService:
         return changed
 
     def delete(self, owner_id: str, project_id: str) -> None:
-        """Delete a project and, after it, its tasks.
+        """Delete a project and, after it, its tasks, attachments and jobs.
 
         The project goes first: once it is gone its tasks are unreachable,
         so a crash before they are removed leaves only invisible rows.
@@ -57,4 +62,5 @@ class ProjectService:
             raise NotFound("No such project.", project_id=project_id)
 
         task_ids = self._storage.tasks.delete_by_project(project_id)
+        self._remove_task_contents(task_ids)
         log.info("Deleted project %r with %d tasks.", project_id, len(task_ids))

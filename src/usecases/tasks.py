@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
 from datetime import date
 
@@ -15,8 +15,13 @@ EDITABLE_FIELDS = frozenset({"title", "description", "status", "priority", "due_
 
 
 class TaskService:
-    def __init__(self, storage: Storage) -> None:
+    def __init__(
+        self,
+        storage: Storage,
+        remove_task_contents: Callable[[Collection[str]], None],
+    ) -> None:
         self._storage = storage
+        self._remove_task_contents = remove_task_contents
 
     def create(
         self,
@@ -78,8 +83,10 @@ class TaskService:
         return changed
 
     def delete(self, owner_id: str, task_id: str) -> None:
+        """Delete a task, then its attachments, their files and jobs."""
         if not self._storage.tasks.delete(owner_id, task_id):
             raise NotFound("No such task.", task_id=task_id)
+        self._remove_task_contents([task_id])
 
     def _require_project(self, owner_id: str, project_id: str) -> None:
         if self._storage.projects.get(owner_id, project_id) is None:
