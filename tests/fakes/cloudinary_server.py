@@ -93,7 +93,10 @@ class FakeCloudinary:
         self._server.daemon_threads = True
         self._server.fake = self  # type: ignore[attr-defined]
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="fake-cloudinary", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="fake-cloudinary",
+            daemon=True,
         )
 
     @property
