@@ -388,14 +388,10 @@ class SqliteStorage(Storage):
     def __init__(
         self, path: str | os.PathLike[str], busy_timeout: float = DEFAULT_BUSY_TIMEOUT
     ) -> None:
-        self._db = SqliteDatabase(path, busy_timeout)
-        self.users = SqliteUserRepository(self._db)
-        self.projects = SqliteProjectRepository(self._db)
-        self.tasks = SqliteTaskRepository(self._db)
-
-    @property
-    def path(self) -> Path:
-        return self._db.path
+        self.database = SqliteDatabase(path, busy_timeout)
+        self.users = SqliteUserRepository(self.database)
+        self.projects = SqliteProjectRepository(self.database)
+        self.tasks = SqliteTaskRepository(self.database)
 
     def migrate(self) -> list[str]:
         """Apply the numbered ``sqlite/*.sql`` files not yet applied.
@@ -406,7 +402,7 @@ class SqliteStorage(Storage):
         done. A file therefore must not change a PRAGMA that has no effect
         inside a transaction (``journal_mode``, ``foreign_keys``).
         """
-        with self._db.connection() as conn:
+        with self.database.connection() as conn:
             conn.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations"
                 " (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)"
@@ -423,15 +419,15 @@ class SqliteStorage(Storage):
         return applied
 
     def ping(self) -> None:
-        with self._db.connection() as conn:
+        with self.database.connection() as conn:
             conn.execute("SELECT 1").fetchone()
 
     def close(self) -> None:
-        self._db.close()
+        self.database.close()
 
     def _apply(self, migration: Migration) -> bool:
         started = time.perf_counter()
-        with self._db.transaction() as conn:
+        with self.database.transaction() as conn:
             found = conn.execute(
                 "SELECT 1 FROM schema_migrations WHERE name = ?",
                 (migration.name,),
@@ -448,7 +444,7 @@ class SqliteStorage(Storage):
         log.info(
             "Applied migration %r to %s in %.3f s.",
             migration.name,
-            self._db.path,
+            self.database.path,
             time.perf_counter() - started,
         )
         return True
