@@ -1,21 +1,42 @@
 """The one dependency container: which adapter serves each port.
 
-Every adapter is chosen from ``Settings`` here and nowhere else. Tests build
-the container from their own settings, or override a provider:
+Every adapter is chosen from ``Settings`` here and nowhere else, each by
+its own setting (see ``settings.py``). Tests build the container from
+their own settings, or override a provider and undo it:
 
-    services = Container(settings=providers.Object(settings))
-    services.storage.override(providers.Object(InMemoryStorage()))
+    services = build_container(settings)
+    services.summarizer.override(providers.Object(FakeSummarizer()))
+
+Adapters that pull in a heavy or optional driver are imported inside the
+function that opens them, so an embedded run never imports pymongo's
+server code paths, the Cloudinary SDK or Dramatiq.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from dependency_injector import containers, providers
 
+from tasks_api.adapters.events.inprocess import InProcessEventBus
+from tasks_api.adapters.files.local import LocalFileStore
+from tasks_api.adapters.gateway.direct import DirectJobGateway
+from tasks_api.adapters.llm.extractive import ExtractiveSummarizer
+from tasks_api.adapters.queue.inprocess import InProcessJobQueue
 from tasks_api.adapters.security.passwords import Argon2PasswordHasher
 from tasks_api.adapters.security.tokens import JwtTokenIssuer
 from tasks_api.entrypoints.settings import Settings
+from tasks_api.ports.events import EventBus
+from tasks_api.ports.files import FileStore
+from tasks_api.ports.llm import Summarizer
+from tasks_api.ports.ocr import TextReader
+from tasks_api.ports.queue import JobQueue
 from tasks_api.ports.storage import Storage
+from tasks_api.usecases.attachments import AttachmentCleanup, AttachmentService
 from tasks_api.usecases.auth import AuthService
+from tasks_api.usecases.jobs import JobEvents, JobLifecycle, JobService
+from tasks_api.usecases.pipeline import DocumentPipeline
 from tasks_api.usecases.projects import ProjectService
 from tasks_api.usecases.tasks import TaskService
 
@@ -29,14 +50,77 @@ def open_storage(settings: Settings) -> Storage:
 
     from tasks_api.adapters.storage.sqlite import SqliteStorage
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
     return SqliteStorage(settings.sqlite_path)
+
+
+def open_file_store(settings: Settings) -> FileStore:
+    """Cloudinary when the CLOUDINARY_* settings are given, else DATA_DIR/files."""
+    if settings.uses_cloudinary:
+        from tasks_api.adapters.files.cloudinary import CloudinaryFileStore
+
+        return CloudinaryFileStore(
+            cloud_name=settings.cloudinary_cloud_name,
+            api_key=settings.cloudinary_api_key,
+            api_secret=settings.cloudinary_api_secret,
+        )
+    return LocalFileStore(settings.files_dir)
+
+
+def open_summarizer(settings: Settings) -> Summarizer:
+    """An OpenAI-compatible server when configured, else the local summarizer."""
+    if settings.uses_openai:
+        from tasks_api.adapters.llm.openai import OpenAISummarizer
+
+        return OpenAISummarizer(
+            api_key=settings.openai_api_key or "not-needed",
+            base_url=settings.openai_base_url,
+            model=settings.openai_model,
+        )
+    return ExtractiveSummarizer()
+
+
+def open_reader(settings: Settings) -> TextReader:
+    from tasks_api.adapters.ocr.tesseract import TesseractReader
+
+    return TesseractReader()
+
+
+def open_event_bus(settings: Settings) -> EventBus:
+    """Redis pub/sub when REDIS_HOST is set, else in-process fan-out."""
+    if settings.redis_host:
+        import redis
+
+        from tasks_api.adapters.events.redis import RedisEventBus
+
+        client = redis.Redis(host=settings.redis_host, port=settings.redis_port)
+        return RedisEventBus(client)
+    return InProcessEventBus()
+
+
+def open_queue(
+    settings: Settings, pipeline: Callable[[], DocumentPipeline]
+) -> JobQueue:
+    """Dramatiq on Redis when REDIS_HOST is set, else worker threads here."""
+    if settings.redis_host:
+        from tasks_api.adapters.queue.dramatiq import DramatiqJobQueue, build_broker
+
+        return DramatiqJobQueue(build_broker(settings.redis_host, settings.redis_port))
+    return InProcessJobQueue(lambda job_id: pipeline().run(job_id))
+
+
+def readiness_checks(storage: Storage, queue: JobQueue) -> dict[str, Callable[[], Any]]:
+    """Each backing service by name, with a call that raises if it is down."""
+    return {"storage": storage.ping, "queue": queue.ping}
 
 
 class Container(containers.DeclarativeContainer):
     settings = providers.Dependency(instance_of=Settings)
 
     storage = providers.Singleton(open_storage, settings)
+    file_store = providers.Singleton(open_file_store, settings)
+    summarizer = providers.Singleton(open_summarizer, settings)
+    text_reader = providers.Singleton(open_reader, settings)
+    event_bus = providers.Singleton(open_event_bus, settings)
     password_hasher = providers.Singleton(Argon2PasswordHasher)
     token_issuer = providers.Singleton(
         JwtTokenIssuer,
@@ -44,9 +128,34 @@ class Container(containers.DeclarativeContainer):
         lifetime_seconds=settings.provided.jwt_ttl_seconds,
     )
 
-    auth = providers.Factory(AuthService, storage, password_hasher, token_issuer)
-    projects = providers.Factory(ProjectService, storage)
-    tasks = providers.Factory(TaskService, storage)
+    job_events = providers.Singleton(JobEvents, storage, event_bus)
+    # Given its `queue` below the class: queue -> pipeline -> gateway ->
+    # lifecycle -> queue is a cycle in embedded mode, broken by the queue
+    # resolving the pipeline only when it runs a job.
+    job_lifecycle = providers.Singleton(JobLifecycle, storage, job_events, summarizer)
+    pipeline = providers.Singleton(
+        DocumentPipeline,
+        gateway=providers.Singleton(DirectJobGateway, job_lifecycle, file_store),
+        reader=text_reader,
+    )
+    queue = providers.Singleton(open_queue, settings, pipeline.provider)
 
-    # name -> a call that raises when that service does not answer
-    readiness_checks = providers.Dict(storage=storage.provided.ping)
+    cleanup = providers.Factory(AttachmentCleanup, storage, file_store)
+    auth = providers.Factory(AuthService, storage, password_hasher, token_issuer)
+    projects = providers.Factory(ProjectService, storage, cleanup)
+    tasks = providers.Factory(TaskService, storage, cleanup)
+    jobs = providers.Factory(JobService, storage, job_events)
+    attachments = providers.Factory(
+        AttachmentService,
+        storage,
+        file_store,
+        queue,
+        job_events,
+        languages=text_reader.provided.languages,
+        max_upload_bytes=settings.provided.max_upload_bytes,
+    )
+
+    readiness_checks = providers.Callable(readiness_checks, storage, queue)
+
+
+Container.job_lifecycle.add_kwargs(queue=Container.queue)

@@ -8,8 +8,10 @@ or a timestamp gets a 422 naming it instead of a silent no-op.
 from __future__ import annotations
 
 import marshmallow as ma
+from flask_smorest.fields import Upload
 from marshmallow import validate
 
+from tasks_api.domain.jobs import Job, JobStage, JobStatus
 from tasks_api.domain.listing import MAX_LIMIT, TaskSort
 from tasks_api.domain.model import Priority, TaskStatus
 
@@ -159,3 +161,82 @@ class TaskQuerySchema(PageQuerySchema):
 
 class TaskPageSchema(PageSchema):
     items = ma.fields.List(ma.fields.Nested(TaskSchema), required=True)
+
+
+# -- attachments and jobs ---------------------------------------------------
+
+
+class UploadFileSchema(ma.Schema):
+    file = Upload(required=True, metadata={"description": "The file to read."})
+
+
+class UploadFormSchema(ma.Schema):
+    language = ma.fields.String(
+        load_default="eng",
+        validate=validate.Length(max=80),
+        metadata={
+            "description": "Tesseract language codes joined by +, such as "
+            "eng or eng+deu."
+        },
+    )
+
+
+class AttachmentSchema(ma.Schema):
+    id = ma.fields.String(dump_only=True)
+    task_id = ma.fields.String(dump_only=True)
+    project_id = ma.fields.String(dump_only=True)
+    filename = ma.fields.String(dump_only=True)
+    media_type = ma.fields.String(dump_only=True)
+    size = ma.fields.Integer(dump_only=True)
+    language = ma.fields.String(dump_only=True)
+    job_id = ma.fields.String(dump_only=True)
+    created_at = ma.fields.DateTime(dump_only=True)
+
+
+class JobErrorSchema(ma.Schema):
+    code = ma.fields.String()
+    message = ma.fields.String()
+
+
+class JobSchema(ma.Schema):
+    id = ma.fields.String(dump_only=True)
+    task_id = ma.fields.String(dump_only=True)
+    attachment_id = ma.fields.String(dump_only=True)
+    status = ma.fields.Enum(JobStatus, by_value=True, dump_only=True)
+    stage = ma.fields.Enum(JobStage, by_value=True, allow_none=True, dump_only=True)
+    progress = ma.fields.Integer(dump_only=True, metadata={"description": "0 to 100."})
+    pages_done = ma.fields.Integer(dump_only=True)
+    pages_total = ma.fields.Integer(dump_only=True)
+    error = ma.fields.Method("_error", allow_none=True, dump_only=True)
+    text = ma.fields.String(allow_none=True, dump_only=True)
+    summary = ma.fields.String(allow_none=True, dump_only=True)
+    attempts = ma.fields.Integer(dump_only=True)
+    cancel_requested = ma.fields.Boolean(dump_only=True)
+    queued_at = ma.fields.DateTime(dump_only=True)
+    started_at = ma.fields.DateTime(allow_none=True, dump_only=True)
+    finished_at = ma.fields.DateTime(allow_none=True, dump_only=True)
+
+    def _error(self, job: Job) -> dict | None:
+        if job.error_code is None:
+            return None
+        return {"code": job.error_code, "message": job.error_message}
+
+
+class UploadResultSchema(ma.Schema):
+    attachment = ma.fields.Nested(AttachmentSchema, required=True)
+    job = ma.fields.Nested(JobSchema, required=True)
+
+
+class AttachmentPageSchema(PageSchema):
+    items = ma.fields.List(ma.fields.Nested(AttachmentSchema), required=True)
+
+
+class JobListedSchema(JobSchema):
+    """A job in a list: everything but its text, which can be long."""
+
+    class Meta:
+        exclude = ("text",)
+
+
+class JobPageSchema(PageSchema):
+    items = ma.fields.List(ma.fields.Nested(JobListedSchema), required=True)
