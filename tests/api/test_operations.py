@@ -8,6 +8,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from tasks_api.entrypoints.container import Container
+
 
 def test_healthz_answers_without_a_token(client: FlaskClient) -> None:
     assert client.get("/healthz").get_json() == {"status": "ok"}
@@ -20,7 +22,9 @@ def test_readyz_reports_each_backing_service(client: FlaskClient) -> None:
     assert answer.get_json()["checks"]["storage"] == "ok"
 
 
-def test_readyz_fails_while_storage_is_down(client: FlaskClient, services) -> None:  # noqa: ANN001
+def test_readyz_fails_while_storage_is_down(
+    client: FlaskClient, services: Container
+) -> None:
     storage = services.storage()
 
     def broken() -> None:
