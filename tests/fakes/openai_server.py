@@ -84,10 +84,14 @@ class Reply:
 
     @classmethod
     def error(
-        cls, status: int, message: str, headers: dict[str, str] | None = None
+        cls,
+        status: int,
+        message: str,
+        headers: dict[str, str] | None = None,
+        code: str | None = None,
     ) -> Reply:
         """An error in the API's JSON error shape."""
-        body = {"error": {"message": message, "type": "test_error", "code": None}}
+        body = {"error": {"message": message, "type": "test_error", "code": code}}
         return cls(status=status, body=json.dumps(body).encode(), headers=headers or {})
 
     @classmethod
@@ -123,7 +127,10 @@ class FakeOpenAIServer:
         self._counter = itertools.count(1)
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="fake-openai", daemon=True
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.02},
+            name="fake-openai",
+            daemon=True,
         )
 
     @property

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import random
 import re
-import textwrap
 
 import pytest
 
 from tasks_api.adapters.llm.extractive import ExtractiveSummarizer, split_sentences
+
+from .texts import long_report
 
 PROSE = """\
 The village of Arden sits where two rivers meet, and for most of its history
@@ -215,26 +215,6 @@ def test_text_in_another_language_is_summarized_from_its_sentences() -> None:
     summary = ExtractiveSummarizer(max_sentences=1).summarize(text)
 
     assert summary == "Le moulin du village produit encore de la farine chaque été."
-
-
-def long_report(pages: int, seed: int = 7) -> str:
-    """Pages of generated but varied sentences with headers and page numbers."""
-    rng = random.Random(seed)
-    subjects = ["The council", "The miller", "A teacher", "The county", "Visitors"]
-    verbs = ["repaired", "visited", "described", "funded", "photographed"]
-    things = ["the mill wheel", "the footbridge", "the church roof", "the school"]
-    times = ["in spring", "after the flood", "every summer", "in 1963", "at dawn"]
-    ends = ["helpers", "neighbours", "cousins", "pupils", "carpenters", "guests"]
-    text = []
-    for number in range(1, pages + 1):
-        sentences = [
-            f"{rng.choice(subjects)} {rng.choice(verbs)} {rng.choice(things)} "
-            f"{rng.choice(times)} with {rng.randint(2, 900)} {rng.choice(ends)}."
-            for _ in range(60)
-        ]
-        body = textwrap.fill(" ".join(sentences), width=rng.randint(70, 80))
-        text.append(f"ARDEN HISTORY\n\n{body}\n\nPage {number} of {pages}\n")
-    return "\f".join(text)
 
 
 def test_a_300_page_text_is_summarized_within_budget() -> None:
