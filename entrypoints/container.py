@@ -36,6 +36,7 @@ from tasks_api.ports.storage import Storage
 from tasks_api.usecases.attachments import AttachmentCleanup, AttachmentService
 from tasks_api.usecases.auth import AuthService
 from tasks_api.usecases.jobs import JobEvents, JobLifecycle, JobService
+from tasks_api.usecases.live import JobFollower, StreamLimits
 from tasks_api.usecases.pipeline import DocumentPipeline
 from tasks_api.usecases.projects import ProjectService
 from tasks_api.usecases.tasks import TaskService
@@ -153,6 +154,19 @@ class Container(containers.DeclarativeContainer):
         job_events,
         languages=text_reader.provided.languages,
         max_upload_bytes=settings.provided.max_upload_bytes,
+        max_jobs_in_flight=settings.provided.max_jobs_in_flight,
+    )
+
+    stream_limits = providers.Singleton(
+        StreamLimits, per_user=settings.provided.max_streams_per_user
+    )
+    follower = providers.Factory(
+        JobFollower,
+        storage,
+        event_bus,
+        jobs,
+        stream_limits,
+        heartbeat_seconds=settings.provided.sse_heartbeat_seconds,
     )
 
     readiness_checks = providers.Callable(readiness_checks, storage, queue)

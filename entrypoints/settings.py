@@ -47,6 +47,9 @@ class Settings:
     log_level: str = "INFO"
     web_concurrency: int = 1
     max_upload_bytes: int = 25 * 1024 * 1024
+    max_jobs_in_flight: int = 20
+    max_streams_per_user: int = 20
+    sse_heartbeat_seconds: float = 15.0
 
     @property
     def sqlite_path(self) -> Path:
@@ -105,6 +108,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         ),
         web_concurrency=_integer(env, "WEB_CONCURRENCY", 1, low=1, high=64),
         max_upload_bytes=_integer(env, "MAX_UPLOAD_BYTES", 25 * 1024 * 1024, low=1024),
+        max_jobs_in_flight=_integer(env, "MAX_JOBS_IN_FLIGHT", 20, low=1),
+        max_streams_per_user=_integer(env, "MAX_STREAMS_PER_USER", 20, low=1),
+        sse_heartbeat_seconds=_integer(
+            env, "SSE_HEARTBEAT_SECONDS", 15, low=1, high=300
+        ),
     )
 
     if settings.web_concurrency > 1 and redis_host is None:

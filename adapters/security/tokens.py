@@ -10,6 +10,7 @@ from tasks_api.domain.errors import Unauthenticated
 from tasks_api.ports.security import IssuedToken, TokenClaims, TokenIssuer
 
 ALGORITHM = "HS256"
+STREAM_AUDIENCE = "job-stream"
 
 
 class JwtTokenIssuer(TokenIssuer):
@@ -19,9 +20,15 @@ class JwtTokenIssuer(TokenIssuer):
     with another algorithm or key fail like any forged token.
     """
 
-    def __init__(self, secret: str, lifetime_seconds: int = 3600) -> None:
+    def __init__(
+        self,
+        secret: str,
+        lifetime_seconds: int = 3600,
+        stream_lifetime_seconds: int = 300,
+    ) -> None:
         self._secret = secret
         self._lifetime = lifetime_seconds
+        self._stream_lifetime = stream_lifetime_seconds
 
     def issue(self, user_id: str, token_version: int) -> IssuedToken:
         now = datetime.now(UTC)
@@ -35,19 +42,43 @@ class JwtTokenIssuer(TokenIssuer):
         return IssuedToken(token=token, expires_in=self._lifetime)
 
     def verify(self, token: str) -> TokenClaims:
+        claims = self._decode(token)
+        if "aud" in claims:
+            raise Unauthenticated("The token is not valid.")
+
+        version = claims.get("ver", 0)
+        if not isinstance(claims["sub"], str) or not isinstance(version, int):
+            raise Unauthenticated("The token is not valid.")
+        return TokenClaims(user_id=claims["sub"], token_version=version)
+
+    def issue_stream_token(self, user_id: str, job_id: str) -> IssuedToken:
+        now = datetime.now(UTC)
+        claims = {
+            "sub": user_id,
+            "aud": STREAM_AUDIENCE,
+            "job": job_id,
+            "iat": now,
+            "exp": now + timedelta(seconds=self._stream_lifetime),
+        }
+        token = jwt.encode(claims, self._secret, algorithm=ALGORITHM)
+        return IssuedToken(token=token, expires_in=self._stream_lifetime)
+
+    def verify_stream_token(self, token: str, job_id: str) -> str:
+        claims = self._decode(token, audience=STREAM_AUDIENCE)
+        if claims.get("job") != job_id or not isinstance(claims["sub"], str):
+            raise Unauthenticated("The stream token is not for this job.")
+        return claims["sub"]
+
+    def _decode(self, token: str, audience: str | None = None) -> dict:
         try:
-            claims = jwt.decode(
+            return jwt.decode(
                 token,
                 self._secret,
                 algorithms=[ALGORITHM],
+                audience=audience,
                 options={"require": ["exp", "iat", "sub"]},
             )
         except jwt.ExpiredSignatureError as error:
             raise Unauthenticated("The token has expired.") from error
         except jwt.InvalidTokenError as error:
             raise Unauthenticated("The token is not valid.") from error
-
-        version = claims.get("ver", 0)
-        if not isinstance(claims["sub"], str) or not isinstance(version, int):
-            raise Unauthenticated("The token is not valid.")
-        return TokenClaims(user_id=claims["sub"], token_version=version)

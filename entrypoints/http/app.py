@@ -9,7 +9,7 @@ import swagger_ui_bundle
 from flask import Flask, send_from_directory
 from werkzeug.exceptions import HTTPException
 
-from tasks_api.entrypoints.http import attachments, auth, ops, projects, tasks
+from tasks_api.entrypoints.http import attachments, auth, live, ops, projects, tasks
 from tasks_api.entrypoints.http.common import CONTAINER_KEY
 from tasks_api.entrypoints.http.errors import (
     ErrorSchema,
@@ -58,7 +58,7 @@ def create_app(services: Any) -> Flask:
     api.spec.components.security_scheme(
         "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
     )
-    for blueprint in (auth.blp, projects.blp, tasks.blp, attachments.blp):
+    for blueprint in (auth.blp, projects.blp, tasks.blp, attachments.blp, live.blp):
         api.register_blueprint(blueprint)
 
     app.register_blueprint(ops.blp)

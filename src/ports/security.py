@@ -37,4 +37,16 @@ class TokenIssuer(abc.ABC):
 
     @abc.abstractmethod
     def verify(self, token: str) -> TokenClaims:
-        """Return the claims of a valid token; raise ``Unauthenticated``."""
+        """Return the claims of a valid access token; raise ``Unauthenticated``."""
+
+    @abc.abstractmethod
+    def issue_stream_token(self, user_id: str, job_id: str) -> IssuedToken:
+        """A short-lived token good only for following one job's stream.
+
+        Browsers' EventSource cannot send headers, so this token travels in
+        the URL; being scoped and short-lived, it is worth little if logged.
+        """
+
+    @abc.abstractmethod
+    def verify_stream_token(self, token: str, job_id: str) -> str:
+        """The user id a stream token speaks for; raise ``Unauthenticated``."""

@@ -71,6 +71,17 @@ class AuthService:
             raise Unauthenticated("The token is no longer valid.")
         return user
 
+    def stream_token(self, user: User, job_id: str) -> IssuedToken:
+        """A token that lets a browser's EventSource follow one job."""
+        return self._tokens.issue_stream_token(user.id, job_id)
+
+    def authenticate_stream(self, token: str, job_id: str) -> User:
+        """The user a stream token for ``job_id`` speaks for."""
+        user = self._storage.users.get(self._tokens.verify_stream_token(token, job_id))
+        if user is None:
+            raise Unauthenticated("The token is no longer valid.")
+        return user
+
 
 def _check_password(password: str) -> None:
     if len(password) < MIN_PASSWORD_LENGTH:

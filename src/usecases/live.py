@@ -1,0 +1,142 @@
+"""Following a job live: its stored history, then its events as they happen.
+
+The stream subscribes before it reads the history, so nothing published in
+between is lost, and it numbers what it has sent, so nothing is sent twice.
+Whenever the live feed skips a number, or has been quiet for a heartbeat,
+the stream reads storage for what it may have missed; a stream therefore
+tells the whole truth even across a Redis restart.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from tasks_api.domain.errors import TooMany
+from tasks_api.domain.jobs import EventType, JobEvent
+from tasks_api.ports.events import EventBus, Subscription
+from tasks_api.ports.storage import Storage
+from tasks_api.usecases.jobs import JobService
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Heartbeat:
+    """Nothing happened for a while; the stream sends a comment line."""
+
+
+class StreamLimits:
+    """Counts the open streams of each user in this process.
+
+    The cap is per API process: with N processes a user may hold N times
+    the cap. That bounds memory per process, which is what it is for.
+    """
+
+    def __init__(self, per_user: int) -> None:
+        self.per_user = per_user
+        self._open: Counter[str] = Counter()
+        self._lock = threading.Lock()
+
+    def acquire(self, user_id: str) -> None:
+        with self._lock:
+            if self._open[user_id] >= self.per_user:
+                raise TooMany(
+                    f"You already have {self.per_user} live streams open; "
+                    "close some first."
+                )
+            self._open[user_id] += 1
+
+    def release(self, user_id: str) -> None:
+        with self._lock:
+            self._open[user_id] -= 1
+            if self._open[user_id] <= 0:
+                del self._open[user_id]
+
+    def total(self) -> int:
+        with self._lock:
+            return sum(self._open.values())
+
+
+class JobFollower:
+    def __init__(
+        self,
+        storage: Storage,
+        bus: EventBus,
+        jobs: JobService,
+        limits: StreamLimits,
+        heartbeat_seconds: float = 15.0,
+    ) -> None:
+        self._storage = storage
+        self._bus = bus
+        self._jobs = jobs
+        self._limits = limits
+        self.heartbeat_seconds = heartbeat_seconds
+
+    def follow(
+        self, owner_id: str, job_id: str, after_seq: int = 0
+    ) -> Iterator[JobEvent | Heartbeat]:
+        """Check access now, then return the stream of the job's events.
+
+        Raises ``NotFound`` for someone else's job and ``TooMany`` past the
+        per-user cap before anything is streamed. The stream ends after
+        the job's final status event.
+        """
+        self._jobs.get(owner_id, job_id)
+        self._limits.acquire(owner_id)
+        try:
+            subscription = self._bus.subscribe(job_id)
+        except BaseException:
+            self._limits.release(owner_id)
+            raise
+        return self._stream(owner_id, job_id, after_seq, subscription)
+
+    def _stream(
+        self, owner_id: str, job_id: str, after_seq: int, subscription: Subscription
+    ) -> Iterator[JobEvent | Heartbeat]:
+        sent = after_seq
+        try:
+            for event in self._storage.job_events.list(job_id, sent):
+                yield event
+                sent = event.seq
+                if _is_final(event):
+                    return
+
+            while True:
+                quiet = True
+                for event in subscription.events(self.heartbeat_seconds):
+                    quiet = False
+                    if event.seq <= sent:
+                        continue
+                    missed = (
+                        self._storage.job_events.list(job_id, sent)
+                        if event.seq > sent + 1
+                        else [event]
+                    )
+                    for caught_up in missed:
+                        yield caught_up
+                        sent = caught_up.seq
+                        if _is_final(caught_up):
+                            return
+                if quiet:
+                    for missed in self._storage.job_events.list(job_id, sent):
+                        yield missed
+                        sent = missed.seq
+                        if _is_final(missed):
+                            return
+                    yield Heartbeat()
+        finally:
+            subscription.close()
+            self._limits.release(owner_id)
+            log.debug("Stream of job %r closed after event %d.", job_id, sent)
+
+
+def _is_final(event: JobEvent) -> bool:
+    return event.type is EventType.STATUS and event.data.get("status") in {
+        "succeeded",
+        "failed",
+        "cancelled",
+    }
