@@ -1,6 +1,10 @@
-"""Building the container and the app from settings."""
+"""Building the container and the app from settings, and the job sweeper."""
 
 from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
 
 from dependency_injector import providers
 from flask import Flask
@@ -9,15 +13,60 @@ from tasks_api.entrypoints.container import Container
 from tasks_api.entrypoints.http.app import create_app
 from tasks_api.entrypoints.settings import Settings, load_settings
 
+log = logging.getLogger(__name__)
+
+SWEEP_EVERY_SECONDS = 60.0
+# A queued job this old was probably lost by the queue, not just waiting.
+QUEUED_TOO_LONG = timedelta(minutes=2)
+
 
 def build_container(settings: Settings) -> Container:
     return Container(settings=providers.Object(settings))
 
 
-def build_app(settings: Settings | None = None) -> Flask:
-    """The app for one server process; embedded storage is migrated first."""
+def build_app(settings: Settings | None = None, sweep: bool = True) -> Flask:
+    """The app for one server process.
+
+    In embedded mode storage is migrated first, and every unfinished job is
+    sent to the in-process worker at once: the process that held them is
+    gone. With ``sweep``, a background thread re-sends stalled jobs.
+    """
     settings = settings or load_settings()
     services = build_container(settings)
+
     if not settings.mongo_url:
         services.storage().migrate()
+    if not settings.redis_host:
+        services.job_lifecycle().resend_stalled(
+            older_than=timedelta(0), beat_older_than=timedelta(0)
+        )
+    if sweep:
+        start_sweeper(services)
     return create_app(services)
+
+
+def start_sweeper(
+    services: Container, every: float = SWEEP_EVERY_SECONDS
+) -> threading.Thread:
+    """Re-send stalled jobs every ``every`` seconds, for as long as the process lives.
+
+    Every API process runs one; two sweeps sending the same job is harmless.
+    """
+
+    def sweep_forever() -> None:
+        stop = threading.Event()
+        while not stop.wait(every):
+            try:
+                services.job_lifecycle().resend_stalled(older_than=QUEUED_TOO_LONG)
+            except Exception:
+                log.warning(
+                    "The stalled-job sweep failed; trying again in %.0f s.",
+                    every,
+                    exc_info=True,
+                )
+
+    thread = threading.Thread(
+        target=sweep_forever, name="tasks-api-sweeper", daemon=True
+    )
+    thread.start()
+    return thread

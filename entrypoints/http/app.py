@@ -9,7 +9,15 @@ import swagger_ui_bundle
 from flask import Flask, send_from_directory
 from werkzeug.exceptions import HTTPException
 
-from tasks_api.entrypoints.http import attachments, auth, live, ops, projects, tasks
+from tasks_api.entrypoints.http import (
+    attachments,
+    auth,
+    live,
+    metrics,
+    ops,
+    projects,
+    tasks,
+)
 from tasks_api.entrypoints.http.common import CONTAINER_KEY
 from tasks_api.entrypoints.http.errors import (
     ErrorSchema,
@@ -62,6 +70,7 @@ def create_app(services: Any) -> Flask:
         api.register_blueprint(blueprint)
 
     app.register_blueprint(ops.blp)
+    app.register_blueprint(metrics.blp)
     app.add_url_rule(
         f"{SWAGGER_UI_ASSETS}<path:filename>",
         endpoint="swagger_ui_assets",
@@ -69,6 +78,7 @@ def create_app(services: Any) -> Flask:
     )
     register_error_handlers(app)
     ops.install_request_logging(app)
+    metrics.install_metrics(app)
     return app
 
 

@@ -91,7 +91,11 @@ class JobLive(MethodView):
                 "description": "An event stream of progress, status, summary_ready "
                 "and error events; it ends after the job's final status.",
                 "content": {"text/event-stream": {"schema": {"type": "string"}}},
-            }
+            },
+            "204": {
+                "description": "Last-Event-ID was the job's final event: "
+                "there is nothing more to send, and EventSource stops retrying."
+            },
         },
     )
     @blp.alt_response(401, schema=ErrorSchema, description="No valid token.")
@@ -104,6 +108,9 @@ class JobLive(MethodView):
         after = _last_event_id()
 
         events = container().follower().follow(user.id, job_id, after)
+        if events is None:
+            # 204 tells EventSource the stream is over for good: stop retrying.
+            return Response(status=204)
         response = Response(_as_sse(events), mimetype="text/event-stream")
         response.headers["Cache-Control"] = "no-cache"
         response.headers["X-Accel-Buffering"] = "no"

@@ -254,15 +254,20 @@ class JobLifecycle:
         self._events.status(job, retry_in_seconds=delay_seconds, reason=reason)
         self._queue.enqueue(job_id, delay_seconds)
 
-    def resend_stalled(self, older_than: timedelta) -> int:
+    def resend_stalled(
+        self, older_than: timedelta, beat_older_than: timedelta | None = None
+    ) -> int:
         """Re-send queued jobs nobody picked up and running ones whose worker died.
 
         The queue may have lost them (Redis restarted empty, say); sending
         one that is still on its way is harmless, since a claim is atomic.
+        A running job counts as orphaned once its heartbeat is older than
+        ``beat_older_than``, by default ``stale_after``.
         """
         now = utcnow()
+        beat_limit = self.stale_after if beat_older_than is None else beat_older_than
         stalled = self._storage.jobs.find_stalled(
-            queued_before=now - older_than, beat_before=now - self.stale_after
+            queued_before=now - older_than, beat_before=now - beat_limit
         )
         for job in stalled:
             self._queue.enqueue(job.id)

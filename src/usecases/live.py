@@ -78,14 +78,19 @@ class JobFollower:
 
     def follow(
         self, owner_id: str, job_id: str, after_seq: int = 0
-    ) -> Iterator[JobEvent | Heartbeat]:
+    ) -> Iterator[JobEvent | Heartbeat] | None:
         """Check access now, then return the stream of the job's events.
 
         Raises ``NotFound`` for someone else's job and ``TooMany`` past the
-        per-user cap before anything is streamed. The stream ends after
-        the job's final status event.
+        per-user cap before anything is streamed. Returns None when
+        ``after_seq`` is the job's final event: the client has seen it all
+        and should stop reconnecting. The stream ends after the final
+        status event.
         """
         self._jobs.get(owner_id, job_id)
+        if after_seq and self._saw_the_end(job_id, after_seq):
+            return None
+
         self._limits.acquire(owner_id)
         try:
             subscription = self._bus.subscribe(job_id)
@@ -93,6 +98,10 @@ class JobFollower:
             self._limits.release(owner_id)
             raise
         return self._stream(owner_id, job_id, after_seq, subscription)
+
+    def _saw_the_end(self, job_id: str, after_seq: int) -> bool:
+        rest = self._storage.job_events.list(job_id, after_seq - 1)
+        return len(rest) == 1 and rest[0].seq == after_seq and _is_final(rest[0])
 
     def _stream(
         self, owner_id: str, job_id: str, after_seq: int, subscription: Subscription
@@ -135,6 +144,7 @@ class JobFollower:
 
 
 def _is_final(event: JobEvent) -> bool:
+    """The final status event of a job: the stream ends after it."""
     return event.type is EventType.STATUS and event.data.get("status") in {
         "succeeded",
         "failed",

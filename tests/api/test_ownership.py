@@ -19,7 +19,7 @@ from tasks_api.domain.jobs import Attachment, Job
 from tasks_api.entrypoints.container import Container
 
 # Routes that take no user token: they are guarded otherwise or public.
-NOT_USER_ROUTES = {"internal", "ops", "swagger_ui_assets", "api-docs"}
+NOT_USER_ROUTES = {"internal", "ops", "metrics", "swagger_ui_assets", "api-docs"}
 ID_ARGUMENT = re.compile(r"<(?:\w+:)?(\w+_id)>")
 
 
