@@ -1,0 +1,1 @@
+"""Benchmarks: documented commands that measure, not tests."""

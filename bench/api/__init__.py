@@ -1,0 +1,1 @@
+"""Throughput of the HTTP API against a bare Flask endpoint; see bench/README.md."""

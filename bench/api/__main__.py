@@ -1,0 +1,337 @@
+"""Requests per second and latency of the API against a bare Flask endpoint.
+
+    .venv/bin/python -m bench.api [--duration 10] [--threads 2]
+                                  [--connections 50] [--log-level INFO]
+
+Starts, on 127.0.0.1 and in one run, the service in embedded mode
+(``tasks-api serve`` with a temporary DATA_DIR) and a bare Flask JSON
+endpoint under the same gunicorn options (``bench/api/bare.py``). Seeds
+one user with 30 projects, one of them with 200 tasks, then drives each
+endpoint with wrk for the same time, threads and connections, and prints
+requests per second, p50 and p99 latency, and the service's throughput
+as a share of the bare endpoint's. Everything it started is stopped on
+the way out.
+
+wrk runs on the same machine and takes CPU from the servers; both sides
+pay that alike, so the ratio means more than the absolute figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+HOST = "127.0.0.1"
+REPO_ROOT = Path(__file__).resolve().parents[2]
+LUA_SCRIPT = Path(__file__).with_name("bearer.lua")
+TARGET_RATIO = 0.5
+
+PROJECTS = 30
+TASKS = 200
+STATUSES = ("todo", "in_progress", "done")
+PRIORITIES = ("low", "medium", "high")
+
+# Every setting the service reads; the bench clears them so that the
+# caller's environment cannot switch on MongoDB, Redis or more workers.
+SETTING_NAMES = (
+    "PORT",
+    "DATA_DIR",
+    "JWT_SECRET",
+    "JWT_TTL_SECONDS",
+    "MONGO_URL",
+    "REDIS_HOST",
+    "REDIS_PORT",
+    "WORKER_SECRET",
+    "API_URL",
+    "CLOUDINARY_CLOUD_NAME",
+    "CLOUDINARY_API_KEY",
+    "CLOUDINARY_API_SECRET",
+    "CLOUDINARY_URL",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "OPENAI_MODEL",
+    "LOG_FORMAT",
+    "LOG_LEVEL",
+    "WEB_CONCURRENCY",
+    "MAX_UPLOAD_BYTES",
+)
+
+
+@dataclass(frozen=True)
+class Result:
+    name: str
+    rps: float
+    p50_ms: float
+    p99_ms: float
+    requests: int
+
+
+class Server:
+    """A server process we started, in its own process group."""
+
+    def __init__(self, name: str, command: list[str], env: dict, cwd: Path) -> None:
+        self.name = name
+        self.log_path = cwd / f"{name}.log"
+        self._log = self.log_path.open("wb")
+        self.process = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=env,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def wait_until_healthy(self, url: str, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited:\n{self.log_tail()}")
+            try:
+                if requests.get(url, timeout=1).ok:
+                    return
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"{self.name} did not answer {url}:\n{self.log_tail()}")
+
+    def stop(self) -> None:
+        """Stop gunicorn's master and its workers: TERM, then KILL if stuck."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+        self._log.close()
+
+    def log_tail(self, lines: int = 20) -> str:
+        self._log.flush()
+        text = self.log_path.read_text(errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return probe.getsockname()[1]
+
+
+def server_env(data_dir: Path, log_level: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in SETTING_NAMES}
+    env.update(DATA_DIR=str(data_dir), LOG_LEVEL=log_level)
+    env["PYTHONPATH"] = os.pathsep.join(
+        filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])
+    )
+    return env
+
+
+def seed(base: str) -> tuple[str, str]:
+    """Make the user, projects and tasks; return a token and the big project."""
+    http = requests.Session()
+    account = {"email": "bench@example.com", "password": "bench-password-1"}
+    http.post(
+        f"{base}/api/v1/auth/register", json={**account, "name": "Bench"}
+    ).raise_for_status()
+    login = http.post(f"{base}/api/v1/auth/login", json=account)
+    login.raise_for_status()
+    token = login.json()["access_token"]
+    http.headers["Authorization"] = f"Bearer {token}"
+
+    project_ids = []
+    for number in range(PROJECTS):
+        made = http.post(f"{base}/api/v1/projects", json={"name": f"Project {number}"})
+        made.raise_for_status()
+        project_ids.append(made.json()["id"])
+
+    busy = project_ids[0]
+    today = dt.date.today()
+    for number in range(TASKS):
+        # Status and priority cycle independently, so each of the nine
+        # pairs holds about TASKS / 9 tasks; every fifth has no due date.
+        due = None if number % 5 == 0 else today + dt.timedelta(days=number % 60)
+        task = {
+            "title": f"Task {number}",
+            "description": "Something to do before the deadline.",
+            "status": STATUSES[number % 3],
+            "priority": PRIORITIES[(number // 3) % 3],
+            "due_date": due.isoformat() if due else None,
+        }
+        http.post(f"{base}/api/v1/projects/{busy}/tasks", json=task).raise_for_status()
+    return token, busy
+
+
+def check_answers(url: str, token: str, items: int | None) -> None:
+    """One request by hand first, so wrk never measures an error page."""
+    answer = requests.get(url, headers={"Authorization": f"Bearer {token}"})
+    answer.raise_for_status()
+    if items is not None and len(answer.json()["items"]) != items:
+        raise RuntimeError(f"{url} answered {len(answer.json()['items'])} items")
+
+
+def run_wrk(
+    name: str, url: str, token: str, args: argparse.Namespace, seconds: int
+) -> Result:
+    command = [
+        "wrk",
+        f"--threads={args.threads}",
+        f"--connections={args.connections}",
+        f"--duration={seconds}s",
+        "--timeout=5s",
+        f"--script={LUA_SCRIPT}",
+        url,
+    ]
+    env = {**os.environ, "BENCH_TOKEN": token}
+    output = subprocess.run(
+        command, env=env, capture_output=True, text=True, check=True
+    ).stdout
+    line = next(
+        line for line in output.splitlines() if line.startswith("BENCH_RESULT ")
+    )
+    figures = json.loads(line.removeprefix("BENCH_RESULT "))
+
+    errors = sum(
+        figures[key]
+        for key in ("connect_errors", "read_errors", "write_errors", "timeouts")
+    )
+    if errors or figures["bad_status"]:
+        raise RuntimeError(f"{name}: wrk saw errors: {figures}")
+    return Result(
+        name=name,
+        rps=figures["requests"] / (figures["duration_us"] / 1e6),
+        p50_ms=figures["p50_us"] / 1000,
+        p99_ms=figures["p99_us"] / 1000,
+        requests=figures["requests"],
+    )
+
+
+def print_table(results: list[Result], bare: Result, args: argparse.Namespace) -> None:
+    print()
+    print(
+        f"wrk: {args.threads} threads, {args.connections} connections, "
+        f"{args.duration} s per endpoint after {args.warmup} s of warm-up; "
+        f"gunicorn + gevent, 1 worker; service LOG_LEVEL={args.log_level}"
+    )
+    header = f"{'endpoint':<60} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'vs bare':>8}"
+    print(header)
+    print("-" * len(header))
+    for result in results:
+        ratio = result.rps / bare.rps
+        print(
+            f"{result.name:<60} {result.rps:>8.0f} {result.p50_ms:>8.2f} "
+            f"{result.p99_ms:>8.2f} {ratio:>8.2f}"
+        )
+    print()
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.api", description=__doc__.splitlines()[0]
+    )
+    parser.add_argument("--duration", type=int, default=10, help="seconds each")
+    parser.add_argument("--warmup", type=int, default=2, help="seconds each")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="the service's LOG_LEVEL; INFO (the default) logs every request",
+    )
+    return parser.parse_args()
+
+
+def main() -> int:
+    args = parse_args()
+    if shutil.which("wrk") is None:
+        print("bench.api: wrk not found; apt-get install wrk", file=sys.stderr)
+        return 2
+
+    workdir = Path(tempfile.mkdtemp(prefix="bench-api-"))
+    env = server_env(workdir / "data", args.log_level)
+    api_port, bare_port = free_port(), free_port()
+    servers: list[Server] = []
+    try:
+        servers.append(
+            Server(
+                "service",
+                [
+                    sys.executable,
+                    "-m",
+                    "tasks_api.entrypoints.cli",
+                    "serve",
+                    "--host",
+                    HOST,
+                    "--port",
+                    str(api_port),
+                ],
+                env,
+                workdir,
+            )
+        )
+        servers.append(
+            Server(
+                "bare",
+                [sys.executable, "-m", "bench.api.bare", "--port", str(bare_port)],
+                env,
+                workdir,
+            )
+        )
+        api = f"http://{HOST}:{api_port}"
+        bare_base = f"http://{HOST}:{bare_port}"
+        servers[0].wait_until_healthy(f"{api}/healthz")
+        servers[1].wait_until_healthy(f"{bare_base}/bare")
+
+        print(f"seeding {PROJECTS} projects and {TASKS} tasks ...", flush=True)
+        token, busy = seed(api)
+        targets = [
+            ("bare Flask JSON (GET /bare)", f"{bare_base}/bare", None),
+            (
+                "GET /api/v1/projects?limit=20",
+                f"{api}/api/v1/projects?limit=20",
+                20,
+            ),
+            (
+                "GET /api/v1/projects/{id}/tasks?status=todo&priority=high"
+                "&sort=due&limit=20",
+                f"{api}/api/v1/projects/{busy}/tasks"
+                "?status=todo&priority=high&sort=due&limit=20",
+                20,
+            ),
+        ]
+
+        results = []
+        for name, url, items in targets:
+            check_answers(url, token, items)
+            print(f"measuring {name} ...", flush=True)
+            if args.warmup:
+                run_wrk(name, url, token, args, args.warmup)
+            results.append(run_wrk(name, url, token, args, args.duration))
+    finally:
+        for server in servers:
+            server.stop()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    print_table(results, results[0], args)
+    worst = min(result.rps / results[0].rps for result in results[1:])
+    verdict = "meets" if worst >= TARGET_RATIO else "misses"
+    print(f"lowest ratio {worst:.2f}: {verdict} the target of {TARGET_RATIO}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
