@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Protocol, TypeVar
 
 from tasks_api.domain.errors import InvalidInput
+from tasks_api.domain.jobs import Job
 from tasks_api.domain.listing import (
     UNDATED,
     Cursor,
@@ -20,11 +21,14 @@ from tasks_api.domain.listing import (
     clamp_limit,
     iso_millis,
 )
-from tasks_api.domain.model import Project
 
 
 class _Identified(Protocol):
     id: str
+
+
+class _Created(Protocol):
+    created_at: datetime
 
 
 T = TypeVar("T", bound=_Identified)
@@ -55,9 +59,14 @@ def page_of(items: Sequence[T], limit: int, key: Callable[[T], str | int]) -> Pa
     return Page(items=shown, next_cursor=Cursor(key(last), last.id))
 
 
-def project_key(project: Project) -> str:
-    """A project's place in its owner's list: its creation time as text."""
-    return iso_millis(project.created_at)
+def created_key(item: _Created) -> str:
+    """A project's or attachment's place in a list: its creation time."""
+    return iso_millis(item.created_at)
+
+
+def queued_key(job: Job) -> str:
+    """A job's place in its task's list: the time it was queued."""
+    return iso_millis(job.queued_at)
 
 
 def timestamp_key(cursor: Cursor) -> str:

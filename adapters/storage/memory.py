@@ -11,26 +11,54 @@ rows, which is fine up to some tens of thousands.
 
 from __future__ import annotations
 
+import json
 import threading
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
+from typing import Any, TypeVar
 
+from tasks_api.adapters.storage.jobfields import TIME_FIELDS, checked_changes
 from tasks_api.adapters.storage.keyset import (
+    created_key,
     fetch_size,
     page_of,
-    project_key,
+    queued_key,
     task_key,
     timestamp_key,
     utc_millis,
 )
 from tasks_api.domain.errors import EmailTaken
+from tasks_api.domain.jobs import (
+    UNFINISHED,
+    Attachment,
+    EventType,
+    Job,
+    JobEvent,
+    JobStage,
+    JobStatus,
+)
 from tasks_api.domain.listing import Page, PageRequest, TaskFilter
-from tasks_api.domain.model import Priority, Project, Task, TaskStatus, User
+from tasks_api.domain.model import (
+    Priority,
+    Project,
+    Task,
+    TaskStatus,
+    User,
+    utcnow,
+)
 from tasks_api.ports.storage import (
+    AttachmentRepository,
+    IdempotencyRepository,
+    JobEventRepository,
+    JobRepository,
     ProjectRepository,
     Storage,
     TaskRepository,
     UserRepository,
 )
+
+_Dated = TypeVar("_Dated", Project, Attachment, Job)
 
 
 @dataclass
@@ -42,6 +70,10 @@ class _Tables:
     user_ids_by_email: dict[str, str] = field(default_factory=dict)
     projects: dict[str, Project] = field(default_factory=dict)
     tasks: dict[str, Task] = field(default_factory=dict)
+    attachments: dict[str, Attachment] = field(default_factory=dict)
+    jobs: dict[str, Job] = field(default_factory=dict)
+    job_events: dict[str, list[JobEvent]] = field(default_factory=dict)
+    idempotency_keys: dict[tuple[str, str], str] = field(default_factory=dict)
 
 
 class InMemoryUserRepository(UserRepository):
@@ -105,12 +137,7 @@ class InMemoryProjectRepository(ProjectRepository):
                 if project.owner_id == owner_id
             ]
 
-        rows.sort(key=lambda project: (project_key(project), project.id))
-        rows.reverse()
-        if page.after is not None:
-            after = (timestamp_key(page.after), page.after.id)
-            rows = [row for row in rows if (project_key(row), row.id) < after]
-        return page_of(rows[: fetch_size(page.limit)], page.limit, project_key)
+        return _newest_first(rows, page, created_key)
 
     def update(self, project: Project) -> None:
         with self._tables.lock:
@@ -205,6 +232,227 @@ class InMemoryTaskRepository(TaskRepository):
             return ids
 
 
+class InMemoryAttachmentRepository(AttachmentRepository):
+    def __init__(self, tables: _Tables) -> None:
+        self._tables = tables
+
+    def add(self, attachment: Attachment) -> None:
+        stored = replace(attachment, created_at=utc_millis(attachment.created_at))
+        with self._tables.lock:
+            _refuse_duplicate(self._tables.attachments, attachment.id)
+            self._tables.attachments[attachment.id] = stored
+
+    def get(self, owner_id: str, attachment_id: str) -> Attachment | None:
+        with self._tables.lock:
+            attachment = self._tables.attachments.get(attachment_id)
+            if attachment is None or attachment.owner_id != owner_id:
+                return None
+            return replace(attachment)
+
+    def list_by_task(
+        self, owner_id: str, task_id: str, page: PageRequest
+    ) -> Page[Attachment]:
+        with self._tables.lock:
+            rows = [
+                replace(attachment)
+                for attachment in self._tables.attachments.values()
+                if attachment.owner_id == owner_id and attachment.task_id == task_id
+            ]
+        return _newest_first(rows, page, created_key)
+
+    def delete(self, owner_id: str, attachment_id: str) -> bool:
+        with self._tables.lock:
+            if self.get(owner_id, attachment_id) is None:
+                return False
+            del self._tables.attachments[attachment_id]
+            return True
+
+    def delete_by_tasks(self, task_ids: Collection[str]) -> list[Attachment]:
+        wanted = set(task_ids)
+        with self._tables.lock:
+            doomed = [
+                attachment
+                for attachment in self._tables.attachments.values()
+                if attachment.task_id in wanted
+            ]
+            for attachment in doomed:
+                del self._tables.attachments[attachment.id]
+            return doomed
+
+
+class InMemoryJobRepository(JobRepository):
+    def __init__(self, tables: _Tables) -> None:
+        self._tables = tables
+
+    def add(self, job: Job) -> None:
+        stored = _stored_job(job)
+        with self._tables.lock:
+            _refuse_duplicate(self._tables.jobs, job.id)
+            self._tables.jobs[job.id] = stored
+
+    def get(self, job_id: str) -> Job | None:
+        with self._tables.lock:
+            job = self._tables.jobs.get(job_id)
+            return None if job is None else replace(job)
+
+    def get_for_owner(self, owner_id: str, job_id: str) -> Job | None:
+        job = self.get(job_id)
+        return job if job is not None and job.owner_id == owner_id else None
+
+    def list_by_task(self, owner_id: str, task_id: str, page: PageRequest) -> Page[Job]:
+        with self._tables.lock:
+            rows = [
+                replace(job)
+                for job in self._tables.jobs.values()
+                if job.owner_id == owner_id and job.task_id == task_id
+            ]
+        return _newest_first(rows, page, queued_key)
+
+    def transition(
+        self,
+        job_id: str,
+        expected: Collection[JobStatus],
+        changes: Mapping[str, Any],
+    ) -> Job | None:
+        checked = checked_changes(changes)
+        with self._tables.lock:
+            job = self._tables.jobs.get(job_id)
+            if job is None or job.status not in expected:
+                return None
+            return self._put(replace(job, **checked))
+
+    def claim(self, job_id: str, now: datetime, stale_before: datetime) -> Job | None:
+        with self._tables.lock:
+            job = self._tables.jobs.get(job_id)
+            if job is None:
+                return None
+            quiet = _went_quiet(job, utc_millis(stale_before))
+            if job.status is not JobStatus.QUEUED and not quiet:
+                return None
+            return self._put(
+                replace(
+                    job,
+                    status=JobStatus.RUNNING,
+                    attempts=job.attempts + 1,
+                    heartbeat_at=utc_millis(now),
+                    started_at=job.started_at or utc_millis(now),
+                )
+            )
+
+    def report_progress(
+        self,
+        job_id: str,
+        stage: JobStage,
+        pages_done: int,
+        pages_total: int,
+        now: datetime,
+    ) -> Job | None:
+        with self._tables.lock:
+            job = self._tables.jobs.get(job_id)
+            if job is None or job.status is not JobStatus.RUNNING:
+                return None
+            return self._put(
+                replace(
+                    job,
+                    stage=JobStage(stage),
+                    pages_done=pages_done,
+                    pages_total=pages_total,
+                    heartbeat_at=utc_millis(now),
+                )
+            )
+
+    def request_cancel(self, job_id: str) -> Job | None:
+        with self._tables.lock:
+            job = self._tables.jobs.get(job_id)
+            if job is None or job.status not in UNFINISHED:
+                return None
+            return self._put(replace(job, cancel_requested=True))
+
+    def find_stalled(self, queued_before: datetime, beat_before: datetime) -> list[Job]:
+        queued_limit = utc_millis(queued_before)
+        beat_limit = utc_millis(beat_before)
+        with self._tables.lock:
+            stalled = [
+                replace(job)
+                for job in self._tables.jobs.values()
+                if (job.status is JobStatus.QUEUED and job.queued_at < queued_limit)
+                or _went_quiet(job, beat_limit)
+            ]
+        stalled.sort(key=lambda job: (job.queued_at, job.id))
+        return stalled
+
+    def count_unfinished(self, owner_id: str) -> int:
+        with self._tables.lock:
+            return sum(
+                1
+                for job in self._tables.jobs.values()
+                if job.owner_id == owner_id and job.status in UNFINISHED
+            )
+
+    def delete_by_attachments(self, attachment_ids: Collection[str]) -> list[str]:
+        wanted = set(attachment_ids)
+        with self._tables.lock:
+            doomed = [
+                job.id
+                for job in self._tables.jobs.values()
+                if job.attachment_id in wanted
+            ]
+            for job_id in doomed:
+                del self._tables.jobs[job_id]
+            return doomed
+
+    def _put(self, job: Job) -> Job:
+        """Store a changed job (the caller holds the lock); return a copy."""
+        self._tables.jobs[job.id] = job
+        return replace(job)
+
+
+class InMemoryJobEventRepository(JobEventRepository):
+    def __init__(self, tables: _Tables) -> None:
+        self._tables = tables
+
+    def append(self, job_id: str, type: EventType, data: Mapping[str, Any]) -> JobEvent:
+        # Through JSON and back, as the other stores keep it.
+        kept = json.loads(json.dumps(dict(data)))
+        with self._tables.lock:
+            events = self._tables.job_events.setdefault(job_id, [])
+            event = JobEvent(
+                job_id=job_id,
+                seq=len(events) + 1,
+                type=EventType(type),
+                data=kept,
+                created_at=utcnow(),
+            )
+            events.append(event)
+        return replace(event, data=json.loads(json.dumps(kept)))
+
+    def list(self, job_id: str, after_seq: int = 0) -> list[JobEvent]:
+        with self._tables.lock:
+            events = list(self._tables.job_events.get(job_id, []))
+        return [
+            replace(event, data=json.loads(json.dumps(event.data)))
+            for event in events
+            if event.seq > after_seq
+        ]
+
+    def delete_by_jobs(self, job_ids: Collection[str]) -> None:
+        with self._tables.lock:
+            for job_id in job_ids:
+                self._tables.job_events.pop(job_id, None)
+
+
+class InMemoryIdempotencyRepository(IdempotencyRepository):
+    def __init__(self, tables: _Tables) -> None:
+        self._tables = tables
+
+    def reserve(self, owner_id: str, key: str, attachment_id: str) -> str | None:
+        with self._tables.lock:
+            recorded = self._tables.idempotency_keys.setdefault(
+                (owner_id, key), attachment_id
+            )
+        return None if recorded == attachment_id else recorded
+
+
 class InMemoryStorage(Storage):
     """Every repository in dictionaries; safe to share between threads."""
 
@@ -213,6 +461,10 @@ class InMemoryStorage(Storage):
         self.users = InMemoryUserRepository(self._tables)
         self.projects = InMemoryProjectRepository(self._tables)
         self.tasks = InMemoryTaskRepository(self._tables)
+        self.attachments = InMemoryAttachmentRepository(self._tables)
+        self.jobs = InMemoryJobRepository(self._tables)
+        self.job_events = InMemoryJobEventRepository(self._tables)
+        self.idempotency = InMemoryIdempotencyRepository(self._tables)
 
     def migrate(self) -> list[str]:
         """Nothing to migrate: the tables are made with the store."""
@@ -220,6 +472,26 @@ class InMemoryStorage(Storage):
 
     def ping(self) -> None:
         """Always answers: the store is in this process."""
+
+
+def _newest_first(
+    rows: list[_Dated], page: PageRequest, key: Callable[[_Dated], str]
+) -> Page[_Dated]:
+    """A page of rows ordered by ``key`` then id, both descending."""
+    rows = sorted(rows, key=lambda row: (key(row), row.id), reverse=True)
+    if page.after is not None:
+        after = (timestamp_key(page.after), page.after.id)
+        rows = [row for row in rows if (key(row), row.id) < after]
+    return page_of(rows[: fetch_size(page.limit)], page.limit, key)
+
+
+def _went_quiet(job: Job, stale_before: datetime) -> bool:
+    """Running, with a heartbeat older than ``stale_before``."""
+    return (
+        job.status is JobStatus.RUNNING
+        and job.heartbeat_at is not None
+        and job.heartbeat_at < stale_before
+    )
 
 
 def _matches(task: Task, where: TaskFilter) -> bool:
@@ -252,6 +524,15 @@ def _stored_task(task: Task) -> Task:
         created_at=utc_millis(task.created_at),
         updated_at=utc_millis(task.updated_at),
     )
+
+
+def _stored_job(job: Job) -> Job:
+    times = {
+        name: None if getattr(job, name) is None else utc_millis(getattr(job, name))
+        for name in TIME_FIELDS
+    }
+    stage = None if job.stage is None else JobStage(job.stage)
+    return replace(job, status=JobStatus(job.status), stage=stage, **times)
 
 
 def _copy(user: User | None) -> User | None:

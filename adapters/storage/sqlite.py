@@ -25,25 +25,38 @@ fresh connections in the child.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
+from tasks_api.adapters.storage.jobfields import TIME_FIELDS, checked_changes
 from tasks_api.adapters.storage.keyset import (
     SORT_FIELDS,
+    created_key,
     fetch_size,
     page_of,
-    project_key,
+    queued_key,
     task_key,
     timestamp_key,
 )
 from tasks_api.domain.errors import EmailTaken
+from tasks_api.domain.jobs import (
+    UNFINISHED,
+    Attachment,
+    EventType,
+    Job,
+    JobEvent,
+    JobStage,
+    JobStatus,
+)
 from tasks_api.domain.listing import (
     UNDATED,
     Page,
@@ -61,6 +74,10 @@ from tasks_api.domain.model import (
 )
 from tasks_api.migrations.loader import Migration, load
 from tasks_api.ports.storage import (
+    AttachmentRepository,
+    IdempotencyRepository,
+    JobEventRepository,
+    JobRepository,
     ProjectRepository,
     Storage,
     TaskRepository,
@@ -72,6 +89,9 @@ log = logging.getLogger(__name__)
 DEFAULT_BUSY_TIMEOUT = 5.0
 # Idle connections kept for reuse; more are opened when calls overlap.
 MAX_IDLE_CONNECTIONS = 4
+# Ids bound per statement when deleting by a list of ids; SQLite allows
+# 32,766 variables, and a short statement keeps the write lock briefly.
+ID_BATCH = 500
 
 
 class SqliteDatabase:
@@ -152,11 +172,39 @@ class SqliteDatabase:
         )
         conn.row_factory = sqlite3.Row
         conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
-        conn.execute("PRAGMA journal_mode = WAL")
+        self._use_wal(conn)
         conn.execute("PRAGMA synchronous = NORMAL")
         conn.execute("PRAGMA foreign_keys = ON")
         log.debug("Opened a connection to %s.", self.path)
         return conn
+
+    def _use_wal(self, conn: sqlite3.Connection) -> None:
+        """Switch the file to WAL mode unless it is in it already.
+
+        The switch needs the file to itself, and SQLite answers "database
+        is locked" at once rather than waiting when another connection
+        holds it, as when several workers open a new file together; so it
+        is retried until the busy timeout runs out.
+        """
+        if conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal":
+            return
+
+        deadline = time.monotonic() + self._busy_timeout
+        while True:
+            try:
+                mode = conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+                break
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.01)
+        if mode != "wal":
+            log.warning(
+                "%s cannot use WAL mode; staying in %s mode, where readers "
+                "wait for writers.",
+                self.path,
+                mode,
+            )
 
 
 class SqliteUserRepository(UserRepository):
@@ -235,17 +283,10 @@ class SqliteProjectRepository(ProjectRepository):
         return None if row is None else _project(row)
 
     def list(self, owner_id: str, page: PageRequest) -> Page[Project]:
-        sql = "SELECT * FROM projects WHERE owner_id = ?"
-        params: list[object] = [owner_id]
-        if page.after is not None:
-            sql += " AND (created_at, id) < (?, ?)"
-            params += [timestamp_key(page.after), page.after.id]
-        sql += " ORDER BY created_at DESC, id DESC LIMIT ?"
-        params.append(fetch_size(page.limit))
-
+        sql, params = _newest_first("projects", "created_at", owner_id, {}, page)
         with self._db.connection() as conn:
             rows = conn.execute(sql, params).fetchall()
-        return page_of([_project(row) for row in rows], page.limit, project_key)
+        return page_of([_project(row) for row in rows], page.limit, created_key)
 
     def update(self, project: Project) -> None:
         with self._db.connection() as conn:
@@ -377,6 +418,237 @@ class SqliteTaskRepository(TaskRepository):
         return [row["id"] for row in rows]
 
 
+class SqliteAttachmentRepository(AttachmentRepository):
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    def add(self, attachment: Attachment) -> None:
+        with self._db.connection() as conn:
+            conn.execute(
+                "INSERT INTO attachments (id, owner_id, task_id, project_id,"
+                " filename, media_type, size, storage_key, language, job_id,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    attachment.id,
+                    attachment.owner_id,
+                    attachment.task_id,
+                    attachment.project_id,
+                    attachment.filename,
+                    attachment.media_type,
+                    attachment.size,
+                    attachment.storage_key,
+                    attachment.language,
+                    attachment.job_id,
+                    iso_millis(attachment.created_at),
+                ),
+            )
+
+    def get(self, owner_id: str, attachment_id: str) -> Attachment | None:
+        with self._db.connection() as conn:
+            row = conn.execute(
+                "SELECT * FROM attachments WHERE id = ? AND owner_id = ?",
+                (attachment_id, owner_id),
+            ).fetchone()
+        return None if row is None else _attachment(row)
+
+    def list_by_task(
+        self, owner_id: str, task_id: str, page: PageRequest
+    ) -> Page[Attachment]:
+        sql, params = _newest_first(
+            "attachments", "created_at", owner_id, {"task_id": task_id}, page
+        )
+        with self._db.connection() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return page_of([_attachment(row) for row in rows], page.limit, created_key)
+
+    def delete(self, owner_id: str, attachment_id: str) -> bool:
+        with self._db.connection() as conn:
+            cursor = conn.execute(
+                "DELETE FROM attachments WHERE id = ? AND owner_id = ?",
+                (attachment_id, owner_id),
+            )
+        return cursor.rowcount == 1
+
+    def delete_by_tasks(self, task_ids: Collection[str]) -> list[Attachment]:
+        rows = _delete_where_in(self._db, "attachments", "task_id", task_ids, "*")
+        return [_attachment(row) for row in rows]
+
+
+class SqliteJobRepository(JobRepository):
+    """Jobs; every change is one ``UPDATE ... WHERE status ...`` statement."""
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    def add(self, job: Job) -> None:
+        columns = {"id": job.id, **_job_columns(job)}
+        names = ", ".join(columns)
+        marks = ", ".join("?" for _ in columns)
+        with self._db.connection() as conn:
+            conn.execute(
+                f"INSERT INTO jobs ({names}) VALUES ({marks})",  # noqa: S608
+                list(columns.values()),
+            )
+
+    def get(self, job_id: str) -> Job | None:
+        with self._db.connection() as conn:
+            row = conn.execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return None if row is None else _job(row)
+
+    def get_for_owner(self, owner_id: str, job_id: str) -> Job | None:
+        job = self.get(job_id)
+        return job if job is not None and job.owner_id == owner_id else None
+
+    def list_by_task(self, owner_id: str, task_id: str, page: PageRequest) -> Page[Job]:
+        sql, params = _newest_first(
+            "jobs", "queued_at", owner_id, {"task_id": task_id}, page
+        )
+        with self._db.connection() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return page_of([_job(row) for row in rows], page.limit, queued_key)
+
+    def transition(
+        self,
+        job_id: str,
+        expected: Collection[JobStatus],
+        changes: Mapping[str, Any],
+    ) -> Job | None:
+        columns = {
+            name: _job_value(name, value)
+            for name, value in checked_changes(changes).items()
+        }
+        # Column names come from CHANGEABLE_FIELDS, never from a request.
+        sets = ", ".join(f"{name} = ?" for name in columns) or "status = status"
+        statuses = [JobStatus(status).value for status in expected]
+        marks = ", ".join("?" for _ in statuses)
+        return self._update_one(
+            f"UPDATE jobs SET {sets} WHERE id = ?"  # noqa: S608
+            f" AND status IN ({marks}) RETURNING *",
+            [*columns.values(), job_id, *statuses],
+        )
+
+    def claim(self, job_id: str, now: datetime, stale_before: datetime) -> Job | None:
+        return self._update_one(
+            "UPDATE jobs SET status = 'running', attempts = attempts + 1,"
+            " heartbeat_at = ?, started_at = COALESCE(started_at, ?)"
+            " WHERE id = ? AND (status = 'queued'"
+            " OR (status = 'running' AND heartbeat_at < ?)) RETURNING *",
+            [iso_millis(now), iso_millis(now), job_id, iso_millis(stale_before)],
+        )
+
+    def report_progress(
+        self,
+        job_id: str,
+        stage: JobStage,
+        pages_done: int,
+        pages_total: int,
+        now: datetime,
+    ) -> Job | None:
+        return self._update_one(
+            "UPDATE jobs SET stage = ?, pages_done = ?, pages_total = ?,"
+            " heartbeat_at = ? WHERE id = ? AND status = 'running' RETURNING *",
+            [JobStage(stage).value, pages_done, pages_total, iso_millis(now), job_id],
+        )
+
+    def request_cancel(self, job_id: str) -> Job | None:
+        return self._update_one(
+            "UPDATE jobs SET cancel_requested = 1"
+            " WHERE id = ? AND status IN (?, ?) RETURNING *",
+            [job_id, *sorted(status.value for status in UNFINISHED)],
+        )
+
+    def find_stalled(self, queued_before: datetime, beat_before: datetime) -> list[Job]:
+        with self._db.connection() as conn:
+            rows = conn.execute(
+                "SELECT * FROM jobs"
+                " WHERE (status = 'queued' AND queued_at < ?)"
+                " OR (status = 'running' AND heartbeat_at < ?)"
+                " ORDER BY queued_at, id",
+                (iso_millis(queued_before), iso_millis(beat_before)),
+            ).fetchall()
+        return [_job(row) for row in rows]
+
+    def count_unfinished(self, owner_id: str) -> int:
+        with self._db.connection() as conn:
+            row = conn.execute(
+                "SELECT COUNT(*) FROM jobs WHERE owner_id = ? AND status IN (?, ?)",
+                (owner_id, *sorted(status.value for status in UNFINISHED)),
+            ).fetchone()
+        return int(row[0])
+
+    def delete_by_attachments(self, attachment_ids: Collection[str]) -> list[str]:
+        rows = _delete_where_in(self._db, "jobs", "attachment_id", attachment_ids, "id")
+        return [row["id"] for row in rows]
+
+    def _update_one(self, sql: str, params: Sequence[object]) -> Job | None:
+        # fetchall, not fetchone: the statement, and with it the write,
+        # ends only once every row it returns has been read.
+        with self._db.connection() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return _job(rows[0]) if rows else None
+
+
+class SqliteJobEventRepository(JobEventRepository):
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    def append(self, job_id: str, type: EventType, data: Mapping[str, Any]) -> JobEvent:
+        """Number and store the event in one statement.
+
+        A writing statement takes the write lock before it reads, so the
+        ``MAX(seq)`` it reads cannot be taken by another writer meanwhile.
+        """
+        event_type = EventType(type)
+        body = json.dumps(dict(data), separators=(",", ":"))
+        created = utcnow()
+        with self._db.connection() as conn:
+            rows = conn.execute(
+                "INSERT INTO job_events (job_id, seq, type, data, created_at)"
+                " SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ? FROM job_events"
+                " WHERE job_id = ? RETURNING seq",
+                (job_id, event_type.value, body, iso_millis(created), job_id),
+            ).fetchall()
+        return JobEvent(
+            job_id=job_id,
+            seq=rows[0]["seq"],
+            type=event_type,
+            data=json.loads(body),
+            created_at=created,
+        )
+
+    def list(self, job_id: str, after_seq: int = 0) -> list[JobEvent]:
+        with self._db.connection() as conn:
+            rows = conn.execute(
+                "SELECT * FROM job_events WHERE job_id = ? AND seq > ? ORDER BY seq",
+                (job_id, after_seq),
+            ).fetchall()
+        return [_job_event(row) for row in rows]
+
+    def delete_by_jobs(self, job_ids: Collection[str]) -> None:
+        _delete_where_in(self._db, "job_events", "job_id", job_ids, "seq")
+
+
+class SqliteIdempotencyRepository(IdempotencyRepository):
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    def reserve(self, owner_id: str, key: str, attachment_id: str) -> str | None:
+        with self._db.connection() as conn:
+            conn.execute(
+                "INSERT INTO idempotency_keys (owner_id, key, attachment_id,"
+                " created_at) VALUES (?, ?, ?, ?)"
+                " ON CONFLICT (owner_id, key) DO NOTHING",
+                (owner_id, key, attachment_id, iso_millis(utcnow())),
+            )
+            row = conn.execute(
+                "SELECT attachment_id FROM idempotency_keys"
+                " WHERE owner_id = ? AND key = ?",
+                (owner_id, key),
+            ).fetchone()
+        recorded: str = row["attachment_id"]
+        return None if recorded == attachment_id else recorded
+
+
 class SqliteStorage(Storage):
     """Every repository in one SQLite file, shared by threads and processes.
 
@@ -392,6 +664,10 @@ class SqliteStorage(Storage):
         self.users = SqliteUserRepository(self.database)
         self.projects = SqliteProjectRepository(self.database)
         self.tasks = SqliteTaskRepository(self.database)
+        self.attachments = SqliteAttachmentRepository(self.database)
+        self.jobs = SqliteJobRepository(self.database)
+        self.job_events = SqliteJobEventRepository(self.database)
+        self.idempotency = SqliteIdempotencyRepository(self.database)
 
     def migrate(self) -> list[str]:
         """Apply the numbered ``sqlite/*.sql`` files not yet applied.
@@ -525,4 +801,144 @@ def _task(row: sqlite3.Row) -> Task:
         due_date=None if due is None else date.fromisoformat(due),
         created_at=datetime.fromisoformat(row["created_at"]),
         updated_at=datetime.fromisoformat(row["updated_at"]),
+    )
+
+
+def _newest_first(
+    table: str,
+    time_column: str,
+    owner_id: str,
+    conditions: Mapping[str, object],
+    page: PageRequest,
+) -> tuple[str, list[object]]:
+    """The query for one page of an owner's rows, newest first."""
+    clauses = ["owner_id = ?", *(f"{name} = ?" for name in conditions)]
+    params: list[object] = [owner_id, *conditions.values()]
+    if page.after is not None:
+        clauses.append(f"({time_column}, id) < (?, ?)")
+        params += [timestamp_key(page.after), page.after.id]
+    params.append(fetch_size(page.limit))
+    # Table and column names are fixed by the callers, never from a request.
+    sql = (
+        f"SELECT * FROM {table} WHERE {' AND '.join(clauses)}"  # noqa: S608
+        f" ORDER BY {time_column} DESC, id DESC LIMIT ?"
+    )
+    return sql, params
+
+
+def _delete_where_in(
+    db: SqliteDatabase,
+    table: str,
+    column: str,
+    values: Collection[str],
+    returning: str,
+) -> list[sqlite3.Row]:
+    """Delete the rows whose ``column`` is among ``values``, in one transaction."""
+    values = list(values)
+    removed: list[sqlite3.Row] = []
+    if not values:
+        return removed
+
+    with db.transaction() as conn:
+        for start in range(0, len(values), ID_BATCH):
+            batch = values[start : start + ID_BATCH]
+            marks = ", ".join("?" for _ in batch)
+            removed += conn.execute(
+                f"DELETE FROM {table} WHERE {column} IN ({marks})"  # noqa: S608
+                f" RETURNING {returning}",
+                batch,
+            ).fetchall()
+    return removed
+
+
+def _job_value(name: str, value: object) -> object:
+    """A job field's value as its column holds it."""
+    if value is None:
+        return None
+    if name in TIME_FIELDS:
+        return iso_millis(value)  # type: ignore[arg-type]
+    if name == "status":
+        return JobStatus(value).value  # type: ignore[arg-type]
+    if name == "stage":
+        return JobStage(value).value  # type: ignore[arg-type]
+    if name == "cancel_requested":
+        return int(bool(value))
+    return value
+
+
+def _job_columns(job: Job) -> dict[str, object]:
+    return {
+        name: _job_value(name, getattr(job, name))
+        for name in (
+            "owner_id",
+            "task_id",
+            "attachment_id",
+            "storage_key",
+            "media_type",
+            "language",
+            "status",
+            "stage",
+            "pages_done",
+            "pages_total",
+            "error_code",
+            "error_message",
+            "text",
+            "summary",
+            "attempts",
+            "cancel_requested",
+            *TIME_FIELDS,
+        )
+    }
+
+
+def _attachment(row: sqlite3.Row) -> Attachment:
+    return Attachment(
+        id=row["id"],
+        owner_id=row["owner_id"],
+        task_id=row["task_id"],
+        project_id=row["project_id"],
+        filename=row["filename"],
+        media_type=row["media_type"],
+        size=row["size"],
+        storage_key=row["storage_key"],
+        language=row["language"],
+        job_id=row["job_id"],
+        created_at=datetime.fromisoformat(row["created_at"]),
+    )
+
+
+def _job(row: sqlite3.Row) -> Job:
+    times = {
+        name: None if row[name] is None else datetime.fromisoformat(row[name])
+        for name in TIME_FIELDS
+    }
+    return Job(
+        id=row["id"],
+        owner_id=row["owner_id"],
+        task_id=row["task_id"],
+        attachment_id=row["attachment_id"],
+        storage_key=row["storage_key"],
+        media_type=row["media_type"],
+        language=row["language"],
+        status=JobStatus(row["status"]),
+        stage=None if row["stage"] is None else JobStage(row["stage"]),
+        pages_done=row["pages_done"],
+        pages_total=row["pages_total"],
+        error_code=row["error_code"],
+        error_message=row["error_message"],
+        text=row["text"],
+        summary=row["summary"],
+        attempts=row["attempts"],
+        cancel_requested=bool(row["cancel_requested"]),
+        **times,
+    )
+
+
+def _job_event(row: sqlite3.Row) -> JobEvent:
+    return JobEvent(
+        job_id=row["job_id"],
+        seq=row["seq"],
+        type=EventType(row["type"]),
+        data=json.loads(row["data"]),
+        created_at=datetime.fromisoformat(row["created_at"]),
     )
