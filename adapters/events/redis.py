@@ -39,6 +39,8 @@ from datetime import datetime
 from typing import Any
 
 import redis
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.retry import Retry
 
 from tasks_api.adapters.events.inprocess import QueueSubscription
 from tasks_api.domain.jobs import EventType, JobEvent
@@ -51,7 +53,8 @@ RECONNECT_MAX_DELAY = 30.0
 
 
 def redis_client(host: str, port: int, db: int = 0) -> redis.Redis:
-    """A client with timeouts, so a stalled Redis cannot hang a request."""
+    """A client with timeouts and brief retries, so a stalled Redis cannot
+    hold a request for long."""
     return redis.Redis(
         host=host,
         port=port,
@@ -60,6 +63,7 @@ def redis_client(host: str, port: int, db: int = 0) -> redis.Redis:
         socket_timeout=5,
         socket_keepalive=True,
         health_check_interval=30,
+        retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), retries=2),
     )
 
 

@@ -25,6 +25,8 @@ import redis
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.errors import BrokerError
 from dramatiq.middleware import Retries, TimeLimit
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.retry import Retry
 
 from tasks_api.domain.errors import TransientFailure
 from tasks_api.ports.queue import JobQueue
@@ -72,6 +74,15 @@ def process_job(job_id: str) -> None:
     _job_handler(job_id)
 
 
+def quick_retry() -> Retry:
+    """Two quick retries of a failed Redis call, then give up.
+
+    redis-py's default backs off for seconds, which an upload request
+    would spend waiting while Redis is down; the sweep re-sends instead.
+    """
+    return Retry(ExponentialWithJitterBackoff(base=0.05, cap=0.5), retries=2)
+
+
 def build_broker(host: str, port: int, *, namespace: str = "tasks-api") -> RedisBroker:
     """A Redis broker with the ``process_job`` actor declared on it.
 
@@ -95,6 +106,7 @@ def build_broker(host: str, port: int, *, namespace: str = "tasks-api") -> Redis
         socket_timeout=30,
         socket_keepalive=True,
         health_check_interval=30,
+        retry=quick_retry(),
     )
     dramatiq.actor(
         process_job,
