@@ -128,7 +128,7 @@ def internal_app(world: JobWorld, worker_secret: str | None = WORKER_SECRET) -> 
 def serving(app: Any) -> Iterator[str]:
     """Serve a WSGI app on 127.0.0.1 in a thread; yield its base URL."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     try:
         yield f"http://127.0.0.1:{server.server_port}"
