@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from fakes import RecordingQueue, RecordingSummarizer, ScriptedReader
+from fakes.ports import RecordingQueue, RecordingSummarizer, ScriptedReader
 
 from tasks_api.adapters.events.inprocess import InProcessEventBus
 from tasks_api.adapters.files.local import LocalFileStore
@@ -229,7 +229,9 @@ def test_blank_text_fails_with_a_readable_reason(tmp_path: Path) -> None:
 def test_stalled_jobs_are_sent_again(world: World) -> None:
     job_id = world.upload()
     an_hour_ago = world.job(job_id).queued_at - timedelta(hours=1)
-    world.storage.jobs.transition(job_id, {JobStatus.QUEUED}, {"queued_at": an_hour_ago})
+    world.storage.jobs.transition(
+        job_id, {JobStatus.QUEUED}, {"queued_at": an_hour_ago}
+    )
     world.queue.sent.clear()
 
     resent = world.lifecycle.resend_stalled(older_than=timedelta(minutes=1))
