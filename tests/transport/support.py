@@ -32,7 +32,7 @@ REDIS_PORT = 6379
 
 
 class ScriptedSummarizer(Summarizer):
-    """Answers the first sentence, or raises whatever ``fail_with`` holds."""
+    """Answers the first sentence; raises ``fail_with`` once if it is set."""
 
     def __init__(self) -> None:
         self.texts: list[str] = []
@@ -40,8 +40,9 @@ class ScriptedSummarizer(Summarizer):
 
     def summarize(self, text: str) -> str:
         self.texts.append(text)
-        if self.fail_with is not None:
-            raise self.fail_with
+        error, self.fail_with = self.fail_with, None
+        if error is not None:
+            raise error
         return text.split(".")[0] + "."
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +15,8 @@ from tasks_api.adapters.gateway.http import ApiRefused, HttpJobGateway, _retry_a
 from tasks_api.domain.errors import JobCancelled, TransientFailure, UnreadableDocument
 from tasks_api.domain.jobs import EventType, JobStage, JobStatus
 from tasks_api.ports.gateway import JobTicket
-from tasks_api.ports.ocr import PageText, TextReader
 from tasks_api.usecases.pipeline import DocumentPipeline
+from transport.readers import LineReader
 from transport.support import (
     WORKER_SECRET,
     JobWorld,
@@ -25,24 +25,6 @@ from transport.support import (
     internal_app,
     serving,
 )
-
-
-class LineReader(TextReader):
-    """Reads a text file, one line a page."""
-
-    def languages(self) -> frozenset[str]:
-        return frozenset({"eng"})
-
-    def read(
-        self,
-        path: Path,
-        media_type: str,
-        language: str,
-        is_cancelled: Callable[[], bool],
-    ) -> Iterator[PageText]:
-        lines = path.read_text().splitlines()
-        for number, line in enumerate(lines, start=1):
-            yield PageText(number=number, total=len(lines), text=line)
 
 
 class HeaderRecorder:
