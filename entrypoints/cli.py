@@ -57,6 +57,23 @@ def _parser() -> argparse.ArgumentParser:
         "that the configured store (SQLite or MongoDB) has not recorded yet.",
     )
     migrate.set_defaults(run=_migrate)
+
+    worker = commands.add_parser(
+        "worker",
+        help="run Dramatiq workers that process uploaded files",
+        description="Run Dramatiq worker processes on Redis (REDIS_HOST, "
+        "REDIS_PORT). Workers read files with Tesseract and report to the API "
+        "at API_URL over its internal routes with WORKER_SECRET; they need no "
+        "database settings. OCR pages already run in parallel across cores, "
+        "so one process with two threads per machine is a good start.",
+    )
+    worker.add_argument(
+        "--processes", type=int, default=1, help="worker processes (default 1)"
+    )
+    worker.add_argument(
+        "--threads", type=int, default=2, help="threads per process (default 2)"
+    )
+    worker.set_defaults(run=_worker)
     return parser
 
 
@@ -64,6 +81,12 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from tasks_api.entrypoints.server import serve
 
     return serve(settings, host=args.host, port=args.port or settings.port)
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    from tasks_api.entrypoints.worker import run_worker
+
+    return run_worker(settings, processes=args.processes, threads=args.threads)
 
 
 def _migrate(settings: Settings, args: argparse.Namespace) -> int:

@@ -89,12 +89,9 @@ def open_reader(settings: Settings) -> TextReader:
 def open_event_bus(settings: Settings) -> EventBus:
     """Redis pub/sub when REDIS_HOST is set, else in-process fan-out."""
     if settings.redis_host:
-        import redis
+        from tasks_api.adapters.events.redis import RedisEventBus, redis_client
 
-        from tasks_api.adapters.events.redis import RedisEventBus
-
-        client = redis.Redis(host=settings.redis_host, port=settings.redis_port)
-        return RedisEventBus(client)
+        return RedisEventBus(redis_client(settings.redis_host, settings.redis_port))
     return InProcessEventBus()
 
 

@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from tasks_api.entrypoints.http import (
     attachments,
     auth,
+    internal,
     live,
     metrics,
     ops,
@@ -70,6 +71,8 @@ def create_app(services: Any) -> Flask:
         api.register_blueprint(blueprint)
 
     app.register_blueprint(ops.blp)
+    # Worker-only routes: outside flask-smorest, so outside the public document.
+    app.register_blueprint(internal.blp)
     app.register_blueprint(metrics.blp)
     app.add_url_rule(
         f"{SWAGGER_UI_ASSETS}<path:filename>",
