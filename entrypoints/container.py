@@ -22,6 +22,7 @@ from dependency_injector import containers, providers
 from tasks_api.adapters.events.inprocess import InProcessEventBus
 from tasks_api.adapters.files.local import LocalFileStore
 from tasks_api.adapters.gateway.direct import DirectJobGateway
+from tasks_api.adapters.gateway.http import HttpJobGateway
 from tasks_api.adapters.llm.extractive import ExtractiveSummarizer
 from tasks_api.adapters.queue.inprocess import InProcessJobQueue
 from tasks_api.adapters.security.passwords import Argon2PasswordHasher
@@ -137,6 +138,18 @@ class Container(containers.DeclarativeContainer):
         reader=text_reader,
     )
     queue = providers.Singleton(open_queue, settings, pipeline.provider)
+
+    # A worker process of its own (`tasks-api worker`) reports over HTTP and
+    # opens neither storage nor the summarizer.
+    worker_pipeline = providers.Singleton(
+        DocumentPipeline,
+        gateway=providers.Singleton(
+            HttpJobGateway,
+            settings.provided.worker_api_url,
+            settings.provided.worker_secret,
+        ),
+        reader=text_reader,
+    )
 
     cleanup = providers.Factory(AttachmentCleanup, storage, file_store)
     auth = providers.Factory(AuthService, storage, password_hasher, token_issuer)

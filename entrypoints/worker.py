@@ -29,9 +29,10 @@ import sys
 import dramatiq
 import dramatiq.cli
 import dramatiq.worker
+from dependency_injector import providers
 
-from tasks_api.adapters.gateway.http import HttpJobGateway
 from tasks_api.adapters.queue.dramatiq import QUEUE_NAME, build_broker, set_job_handler
+from tasks_api.entrypoints.bootstrap import build_container
 from tasks_api.entrypoints.logs import configure_logging
 from tasks_api.entrypoints.settings import Settings, SettingsError, load_settings
 from tasks_api.ports.ocr import TextReader
@@ -52,13 +53,11 @@ def build_pipeline(
     """The pipeline a worker runs: OCR here, everything else via the API."""
     if not settings.worker_secret:
         raise SettingsError("WORKER_SECRET: required to run a worker.")
-    if reader is None:
-        from tasks_api.adapters.ocr.tesseract import TesseractReader
 
-        reader = TesseractReader()
-
-    gateway = HttpJobGateway(settings.worker_api_url, settings.worker_secret)
-    return DocumentPipeline(gateway, reader)
+    services = build_container(settings)
+    if reader is not None:
+        services.text_reader.override(providers.Object(reader))
+    return services.worker_pipeline()
 
 
 def worker_main() -> None:
