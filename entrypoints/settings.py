@@ -50,6 +50,10 @@ class Settings:
     max_jobs_in_flight: int = 20
     max_streams_per_user: int = 20
     sse_heartbeat_seconds: float = 15.0
+    login_failures_per_address: str = "30 per 10 minutes"
+    login_failures_per_account: str = "10 per 10 minutes"
+    trusted_proxies: int = 0
+    cors_origins: tuple[str, ...] = ()
 
     @property
     def sqlite_path(self) -> Path:
@@ -113,6 +117,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sse_heartbeat_seconds=_integer(
             env, "SSE_HEARTBEAT_SECONDS", 15, low=1, high=300
         ),
+        login_failures_per_address=_rate(
+            env, "LOGIN_FAILURES_PER_ADDRESS", "30 per 10 minutes"
+        ),
+        login_failures_per_account=_rate(
+            env, "LOGIN_FAILURES_PER_ACCOUNT", "10 per 10 minutes"
+        ),
+        trusted_proxies=_integer(env, "TRUSTED_PROXIES", 0, low=0, high=5),
+        cors_origins=_origins(env),
     )
 
     if settings.web_concurrency > 1 and redis_host is None:
@@ -156,6 +168,35 @@ def _choice(env: Mapping[str, str], name: str, default: str, allowed: set[str]) 
             f"{name}: {value!r} is not one of {', '.join(sorted(allowed))}."
         )
     return normalized
+
+
+def _rate(env: Mapping[str, str], name: str, default: str) -> str:
+    """A rate such as '10 per 10 minutes' or '5/minute'."""
+    from limits import parse
+
+    value = env.get(name, default)
+    try:
+        parse(value)
+    except ValueError:
+        raise SettingsError(
+            f"{name}: expected a rate such as '10 per 10 minutes', got {value!r}."
+        ) from None
+    return value
+
+
+def _origins(env: Mapping[str, str]) -> tuple[str, ...]:
+    """CORS_ORIGINS: comma-separated origins allowed to call the API."""
+    origins = tuple(
+        o.strip() for o in env.get("CORS_ORIGINS", "").split(",") if o.strip()
+    )
+    for origin in origins:
+        parts = urlsplit(origin)
+        if origin == "*" or parts.scheme not in {"http", "https"} or parts.path:
+            raise SettingsError(
+                f"CORS_ORIGINS: {origin!r} is not an origin such as "
+                "https://app.example.com (no wildcards, no paths)."
+            )
+    return origins
 
 
 def _jwt_secret(env: Mapping[str, str], data_dir: Path, production: bool) -> str:

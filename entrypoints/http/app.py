@@ -7,6 +7,7 @@ from typing import Any
 import flask_smorest
 import swagger_ui_bundle
 from flask import Flask, send_from_directory
+from flask_cors import CORS
 from werkzeug.exceptions import HTTPException
 
 from tasks_api.entrypoints.http import (
@@ -25,6 +26,7 @@ from tasks_api.entrypoints.http.errors import (
     handle_http_exception,
     register_error_handlers,
 )
+from tasks_api.entrypoints.http.limits import install_limits
 
 API_PREFIX = "/api/v1"
 SWAGGER_UI_ASSETS = f"{API_PREFIX}/docs/assets/"
@@ -42,6 +44,7 @@ class Api(flask_smorest.Api):
 def create_app(services: Any) -> Flask:
     """Build the app around a container of services (see ``container.py``)."""
     app = Flask("tasks_api")
+    settings = services.settings()
     app.config.update(
         API_TITLE="Tasks API",
         API_VERSION="1.0",
@@ -50,7 +53,7 @@ def create_app(services: Any) -> Flask:
         OPENAPI_JSON_PATH="openapi.json",
         OPENAPI_SWAGGER_UI_PATH="docs",
         OPENAPI_SWAGGER_UI_URL=SWAGGER_UI_ASSETS,
-        MAX_CONTENT_LENGTH=services.settings().max_upload_bytes + 64 * 1024,
+        MAX_CONTENT_LENGTH=settings.max_upload_bytes + 64 * 1024,
         JSON_SORT_KEYS=False,
     )
     app.extensions[CONTAINER_KEY] = services
@@ -80,6 +83,19 @@ def create_app(services: Any) -> Flask:
         view_func=_swagger_ui_asset,
     )
     register_error_handlers(app)
+    install_limits(app, settings)
+    if settings.cors_origins:
+        CORS(
+            app,
+            resources={f"{API_PREFIX}/*": {"origins": list(settings.cors_origins)}},
+            expose_headers=["X-Request-ID", "Retry-After"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "Idempotency-Key",
+                "Last-Event-ID",
+            ],
+        )
     ops.install_request_logging(app)
     metrics.install_metrics(app)
     return app

@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from tasks_api.domain.model import User
 from tasks_api.entrypoints.http.common import container, current_user, protected
 from tasks_api.entrypoints.http.errors import ErrorSchema
+from tasks_api.entrypoints.http.limits import (
+    login_failures_per_account,
+    login_failures_per_address,
+)
 from tasks_api.entrypoints.http.schemas import (
     LoginSchema,
+    PasswordChangeSchema,
     RegisterSchema,
     TokenSchema,
     UserSchema,
 )
+from tasks_api.ports.security import IssuedToken
 
 blp = Blueprint(
     "auth", __name__, url_prefix="/api/v1/auth", description="Accounts and tokens."
@@ -32,19 +40,44 @@ class Register(MethodView):
 
 @blp.route("/login")
 class Login(MethodView):
+    # Failed logins are counted per address and per account (limits.py).
+    decorators: ClassVar = [login_failures_per_address, login_failures_per_account]
+
     @blp.arguments(LoginSchema)
     @blp.response(200, TokenSchema)
     @blp.alt_response(
         401, schema=ErrorSchema, description="The email or password is wrong."
     )
+    @blp.alt_response(429, schema=ErrorSchema, description="Too many failed logins.")
     def post(self, body: dict) -> dict:
         """Exchange an email and password for a bearer token."""
-        issued = container().auth().login(body["email"], body["password"])
-        return {
-            "access_token": issued.token,
-            "token_type": "Bearer",
-            "expires_in": issued.expires_in,
-        }
+        return _token_body(container().auth().login(body["email"], body["password"]))
+
+
+@blp.route("/logout")
+class Logout(MethodView):
+    @protected(blp)
+    @blp.response(204)
+    def post(self) -> None:
+        """Revoke every token issued to you so far, on every device."""
+        container().auth().logout(current_user())
+
+
+@blp.route("/password")
+class Password(MethodView):
+    @protected(blp)
+    @blp.arguments(PasswordChangeSchema)
+    @blp.response(200, TokenSchema)
+    def post(self, body: dict) -> dict:
+        """Change your password; earlier tokens stop working, a new one is returned."""
+        issued = (
+            container()
+            .auth()
+            .change_password(
+                current_user(), body["current_password"], body["new_password"]
+            )
+        )
+        return _token_body(issued)
 
 
 @blp.route("/me")
@@ -54,3 +87,11 @@ class Me(MethodView):
     def get(self) -> User:
         """The account the token belongs to."""
         return current_user()
+
+
+def _token_body(issued: IssuedToken) -> dict:
+    return {
+        "access_token": issued.token,
+        "token_type": "Bearer",
+        "expires_in": issued.expires_in,
+    }

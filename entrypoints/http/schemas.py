@@ -67,6 +67,15 @@ class LoginSchema(ma.Schema):
     )
 
 
+class PasswordChangeSchema(ma.Schema):
+    current_password = ma.fields.String(
+        required=True, load_only=True, validate=validate.Length(max=1024)
+    )
+    new_password = ma.fields.String(
+        required=True, load_only=True, validate=validate.Length(min=8, max=1024)
+    )
+
+
 class TokenSchema(ma.Schema):
     access_token = ma.fields.String(required=True)
     token_type = ma.fields.String(required=True, metadata={"example": "Bearer"})

@@ -71,6 +71,26 @@ class AuthService:
             raise Unauthenticated("The token is no longer valid.")
         return user
 
+    def logout(self, user: User) -> None:
+        """End every session of the user: all tokens issued so far stop working."""
+        user.token_version += 1
+        self._storage.users.update(user)
+        log.info("User %r logged out everywhere.", user.id)
+
+    def change_password(
+        self, user: User, current_password: str, new_password: str
+    ) -> IssuedToken:
+        """Set a new password, revoke every earlier token, and issue a fresh one."""
+        if not self._hasher.verify(user.password_hash, current_password):
+            raise Unauthenticated("The current password is wrong.")
+        _check_password(new_password)
+
+        user.password_hash = self._hasher.hash(new_password)
+        user.token_version += 1
+        self._storage.users.update(user)
+        log.info("User %r changed their password.", user.id)
+        return self._tokens.issue(user.id, user.token_version)
+
     def stream_token(self, user: User, job_id: str) -> IssuedToken:
         """A token that lets a browser's EventSource follow one job."""
         return self._tokens.issue_stream_token(user.id, job_id)

@@ -133,3 +133,54 @@ def test_a_401_says_how_to_authenticate(client: FlaskClient) -> None:
 
     assert answer.headers["WWW-Authenticate"] == "Bearer"
     assert answer.get_json()["code"] == "unauthenticated"
+
+
+def test_logout_revokes_every_earlier_token(
+    client: FlaskClient, alice: Account
+) -> None:
+    second_device = client.post(
+        "/api/v1/auth/login", json={"email": alice.email, "password": alice.password}
+    ).get_json()["access_token"]
+
+    logout = client.post("/api/v1/auth/logout", headers=alice.headers)
+
+    assert logout.status_code == 204
+    assert _me(client, alice.token) == 401
+    assert _me(client, second_device) == 401
+
+
+def test_a_password_change_revokes_old_tokens_and_returns_a_new_one(
+    client: FlaskClient, alice: Account
+) -> None:
+    changed = client.post(
+        "/api/v1/auth/password",
+        json={
+            "current_password": alice.password,
+            "new_password": "a brand new password",
+        },
+        headers=alice.headers,
+    )
+
+    assert changed.status_code == 200
+    assert _me(client, alice.token) == 401
+    assert _me(client, changed.get_json()["access_token"]) == 200
+    old_login = client.post(
+        "/api/v1/auth/login", json={"email": alice.email, "password": alice.password}
+    )
+    assert old_login.status_code == 401
+
+
+def test_a_password_change_needs_the_current_password(
+    client: FlaskClient, alice: Account
+) -> None:
+    answer = client.post(
+        "/api/v1/auth/password",
+        json={
+            "current_password": "not it at all",
+            "new_password": "a brand new password",
+        },
+        headers=alice.headers,
+    )
+
+    assert answer.status_code == 401
+    assert _me(client, alice.token) == 200
