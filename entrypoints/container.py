@@ -23,6 +23,11 @@ from tasks_api.adapters.events.inprocess import InProcessEventBus
 from tasks_api.adapters.files.local import LocalFileStore
 from tasks_api.adapters.gateway.direct import DirectJobGateway
 from tasks_api.adapters.gateway.http import HttpJobGateway
+from tasks_api.adapters.gateway.signing import (
+    MemoryReplayGuard,
+    RedisReplayGuard,
+    ReplayGuard,
+)
 from tasks_api.adapters.llm.extractive import ExtractiveSummarizer
 from tasks_api.adapters.queue.inprocess import InProcessJobQueue
 from tasks_api.adapters.security.passwords import Argon2PasswordHasher
@@ -107,6 +112,15 @@ def open_queue(
     return InProcessJobQueue(lambda job_id: pipeline().run(job_id))
 
 
+def open_replay_guard(settings: Settings) -> ReplayGuard:
+    """Where seen worker signatures are remembered: Redis, or this process."""
+    if settings.redis_host:
+        from tasks_api.adapters.events.redis import redis_client
+
+        return RedisReplayGuard(redis_client(settings.redis_host, settings.redis_port))
+    return MemoryReplayGuard()
+
+
 def readiness_checks(storage: Storage, queue: JobQueue) -> dict[str, Callable[[], Any]]:
     """Each backing service by name, with a call that raises if it is down."""
     return {"storage": storage.ping, "queue": queue.ping}
@@ -178,6 +192,8 @@ class Container(containers.DeclarativeContainer):
         stream_limits,
         heartbeat_seconds=settings.provided.sse_heartbeat_seconds,
     )
+
+    replay_guard = providers.Singleton(open_replay_guard, settings)
 
     readiness_checks = providers.Callable(readiness_checks, storage, queue)
 

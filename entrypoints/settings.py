@@ -36,6 +36,8 @@ class Settings:
     redis_host: str | None = None
     redis_port: int = 6379
     worker_secret: str | None = None
+    worker_secret_previous: str | None = None
+    require_worker_signature: bool = False
     api_url: str | None = None
     cloudinary_cloud_name: str | None = None
     cloudinary_api_key: str | None = None
@@ -101,6 +103,10 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         redis_host=redis_host,
         redis_port=_integer(env, "REDIS_PORT", 6379, low=1, high=65535),
         worker_secret=_worker_secret(env, required=redis_host is not None),
+        worker_secret_previous=_worker_secret(
+            env, required=False, name="WORKER_SECRET_PREVIOUS"
+        ),
+        require_worker_signature=_flag(env, "REQUIRE_WORKER_SIGNATURE"),
         api_url=env.get("API_URL"),
         **_cloudinary(env),
         openai_api_key=env.get("OPENAI_API_KEY"),
@@ -236,20 +242,29 @@ def _kept_secret(path: Path) -> str:
     return secret
 
 
-def _worker_secret(env: Mapping[str, str], required: bool) -> str | None:
-    secret = env.get("WORKER_SECRET")
+def _worker_secret(
+    env: Mapping[str, str], required: bool, name: str = "WORKER_SECRET"
+) -> str | None:
+    secret = env.get(name)
     if secret is None:
         if required:
             raise SettingsError(
-                "WORKER_SECRET: required when REDIS_HOST is set, because "
+                f"{name}: required when REDIS_HOST is set, because "
                 "workers then report to the API over HTTP."
             )
         return None
     if len(secret.encode()) < MIN_SECRET_BYTES or not secret.isascii():
         raise SettingsError(
-            f"WORKER_SECRET: must be ASCII and at least {MIN_SECRET_BYTES} bytes long."
+            f"{name}: must be ASCII and at least {MIN_SECRET_BYTES} bytes long."
         )
     return secret
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    value = env.get(name, "false").lower()
+    if value not in {"true", "false", "1", "0", "yes", "no"}:
+        raise SettingsError(f"{name}: expected true or false, got {value!r}.")
+    return value in {"true", "1", "yes"}
 
 
 def _mongo_url(env: Mapping[str, str]) -> str | None:

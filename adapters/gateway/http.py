@@ -22,6 +22,7 @@ sends the secret only to the API's own origin.
 from __future__ import annotations
 
 import email.utils
+import json as jsonlib
 import logging
 import threading
 import time
@@ -32,6 +33,7 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
+from tasks_api.adapters.gateway.signing import SIGNATURE_HEADER, sign
 from tasks_api.domain.errors import JobCancelled, TransientFailure, UnreadableDocument
 from tasks_api.domain.jobs import JobStage
 from tasks_api.ports.gateway import JobGateway, JobTicket
@@ -224,13 +226,14 @@ class HttpJobGateway(JobGateway):
     ) -> requests.Response:
         """One request to the API; raises _Gone on 404, transient faults as such."""
         url = self._url(path)
+        body = b"" if json is None else jsonlib.dumps(json).encode()
         started = time.perf_counter()
         try:
             response = self._session.request(
                 method,
                 url,
-                json=json,
-                headers={SECRET_HEADER: self._secret},
+                data=body or None,
+                headers=self._signed_headers(method, url, body),
                 timeout=timeout or self._timeout,
                 allow_redirects=False,
             )
@@ -260,7 +263,7 @@ class HttpJobGateway(JobGateway):
         for _ in range(MAX_REDIRECTS + 1):
             headers = {}
             if _origin(url) == self._origin:
-                headers[SECRET_HEADER] = self._secret
+                headers = self._signed_headers("GET", url, b"")
             response = self._session.get(
                 url,
                 headers=headers,
@@ -290,6 +293,18 @@ class HttpJobGateway(JobGateway):
         if status == 422 and code not in {"invalid_input", "error"}:
             raise UnreadableDocument(code, message)
         raise ApiRefused(status, code, message)
+
+    def _signed_headers(self, method: str, url: str, body: bytes) -> dict[str, str]:
+        """The secret, and a signature of this very request (see signing.py)."""
+        parts = urlsplit(url)
+        path = f"{parts.path}?{parts.query}" if parts.query else parts.path
+        headers = {
+            SECRET_HEADER: self._secret,
+            SIGNATURE_HEADER: sign(self._secret, method, path, body),
+        }
+        if body:
+            headers["Content-Type"] = "application/json"
+        return headers
 
     def _url(self, path: str) -> str:
         return f"{self._api_url}/api/v1{path}"

@@ -16,10 +16,11 @@ holds no database or LLM credentials and reports everything here.
 
 A plain Flask blueprint, not a flask-smorest one, so none of it appears in
 the public OpenAPI document. A missing, wrong or non-ASCII secret answers
-401; with no WORKER_SECRET configured (the embedded mode, which has no
-remote workers) every route answers 404. Errors use the API's one JSON
-shape; a summarizer's passing fault is 503 with Retry-After, a document it
-cannot summarize is 422 with the reason's code.
+401, and so does a bad ``x-worker-signature`` (see ``signing.py``) when
+one is sent or REQUIRE_WORKER_SIGNATURE is set. With no WORKER_SECRET
+(the embedded mode, which has no remote workers) every route answers 404.
+Errors use the API's one JSON shape; a summarizer's passing fault is 503
+with Retry-After, a document it cannot summarize is 422 with its code.
 """
 
 from __future__ import annotations
@@ -33,6 +34,11 @@ import marshmallow as ma
 from flask import Blueprint, Response, jsonify, redirect, request, send_file
 from flask.typing import ResponseReturnValue
 
+from tasks_api.adapters.gateway.signing import (
+    SIGNATURE_HEADER,
+    SignatureRefused,
+    verify,
+)
 from tasks_api.domain.errors import TransientFailure, UnreadableDocument
 from tasks_api.domain.jobs import JobStage
 from tasks_api.entrypoints.http.common import container
@@ -94,16 +100,19 @@ class RetrySchema(_Strict):
 
 @blp.before_request
 def _require_worker_secret() -> ResponseReturnValue | None:
-    expected = container().settings().worker_secret
-    if not expected:
+    settings = container().settings()
+    if not settings.worker_secret:
         return _error(404, "not_found", "No such route.")
 
+    # During a rotation both the new and the previous secret are accepted.
+    secrets = [
+        s for s in (settings.worker_secret, settings.worker_secret_previous) if s
+    ]
     given = request.headers.get(WORKER_SECRET_HEADER, "")
-    try:
-        given_bytes = given.encode("ascii")
-    except UnicodeEncodeError:
-        given_bytes = b""
-    if not given_bytes or not hmac.compare_digest(given_bytes, expected.encode()):
+    given_bytes = given.encode("ascii") if given.isascii() else b""
+    if not given_bytes or not any(
+        hmac.compare_digest(given_bytes, secret.encode()) for secret in secrets
+    ):
         log.warning(
             "Refused a worker call to %s: missing or wrong worker secret.",
             request.path,
@@ -111,7 +120,27 @@ def _require_worker_secret() -> ResponseReturnValue | None:
         return _error(401, "unauthenticated", "A valid worker secret is required.")
 
     request.max_content_length = MAX_BODY_BYTES
+    signature = request.headers.get(SIGNATURE_HEADER)
+    if signature is None and not settings.require_worker_signature:
+        return None
+    try:
+        verify(
+            signature or "",
+            secrets,
+            request.method,
+            _signed_path(),
+            request.get_data(cache=True),
+            container().replay_guard(),
+        )
+    except SignatureRefused as refused:
+        log.warning("Refused a worker call to %s: %s", request.path, refused)
+        return _error(401, "unauthenticated", str(refused))
     return None
+
+
+def _signed_path() -> str:
+    query = request.query_string.decode("ascii", "replace")
+    return f"{request.path}?{query}" if query else request.path
 
 
 @blp.errorhandler(UnreadableDocument)

@@ -15,6 +15,7 @@ from werkzeug.serving import make_server
 
 from tasks_api.adapters.events.inprocess import InProcessEventBus
 from tasks_api.adapters.files.local import LocalFileStore
+from tasks_api.adapters.gateway.signing import MemoryReplayGuard
 from tasks_api.adapters.storage.memory import InMemoryStorage
 from tasks_api.domain.jobs import Job
 from tasks_api.entrypoints.http import internal
@@ -103,9 +104,12 @@ class JobWorld:
 class StandInContainer:
     """The three providers the internal routes use, and nothing else."""
 
-    def __init__(self, world: JobWorld, worker_secret: str | None) -> None:
-        self._settings = Settings(worker_secret=worker_secret)
+    def __init__(
+        self, world: JobWorld, worker_secret: str | None, **settings: Any
+    ) -> None:
+        self._settings = Settings(worker_secret=worker_secret, **settings)
         self._world = world
+        self._replay_guard = MemoryReplayGuard()
 
     def settings(self) -> Settings:
         return self._settings
@@ -116,10 +120,15 @@ class StandInContainer:
     def file_store(self) -> FileStore:
         return self._world.files
 
+    def replay_guard(self) -> MemoryReplayGuard:
+        return self._replay_guard
 
-def internal_app(world: JobWorld, worker_secret: str | None = WORKER_SECRET) -> Flask:
+
+def internal_app(
+    world: JobWorld, worker_secret: str | None = WORKER_SECRET, **settings: Any
+) -> Flask:
     app = Flask("internal-routes-test")
-    app.extensions[CONTAINER_KEY] = StandInContainer(world, worker_secret)
+    app.extensions[CONTAINER_KEY] = StandInContainer(world, worker_secret, **settings)
     app.register_blueprint(internal.blp)
     register_error_handlers(app)
     return app
