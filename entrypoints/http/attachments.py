@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, ClassVar
 
-from flask import redirect, request, send_file
+import marshmallow as ma
+from flask import Request, redirect, request, send_file
 from flask.typing import ResponseReturnValue
 from flask.views import MethodView
 from flask_smorest import Blueprint
+from webargs.multidictproxy import MultiDictProxy
+from werkzeug.datastructures import CombinedMultiDict
 
 from tasks_api.domain.jobs import Attachment, Job
 from tasks_api.entrypoints.http.common import (
@@ -25,13 +28,28 @@ from tasks_api.entrypoints.http.schemas import (
     JobPageSchema,
     JobSchema,
     PageQuerySchema,
-    UploadFileSchema,
-    UploadFormSchema,
     UploadResultSchema,
+    UploadSchema,
 )
 from tasks_api.usecases.attachments import Upload
 
-blp = Blueprint(
+
+class UploadBlueprint(Blueprint):
+    """A Blueprint that documents the "multipart" location as one form body."""
+
+    DEFAULT_LOCATION_CONTENT_TYPE_MAPPING: ClassVar = {
+        **Blueprint.DEFAULT_LOCATION_CONTENT_TYPE_MAPPING,
+        "multipart": "multipart/form-data",
+    }
+
+
+@UploadBlueprint.ARGUMENTS_PARSER.location_loader("multipart")
+def _form_and_files(request: Request, schema: ma.Schema) -> MultiDictProxy:
+    """A multipart body's fields and files, read as one set of arguments."""
+    return MultiDictProxy(CombinedMultiDict([request.form, request.files]), schema)
+
+
+blp = UploadBlueprint(
     "attachments",
     __name__,
     url_prefix="/api/v1",
@@ -48,27 +66,23 @@ _UPLOAD_ERRORS = {
 }
 
 
-def _upload(files: dict, form: dict, task_id: str) -> tuple[Upload, int]:
+def _upload(form: dict, task_id: str) -> tuple[Upload, int]:
     key = request.headers.get(IDEMPOTENCY_HEADER) or None
-    upload = (
-        container()
-        .attachments()
-        .upload(
-            current_user().id,
-            task_id,
-            filename=files["file"].filename or "upload",
-            stream=files["file"].stream,
-            language=form["language"],
-            idempotency_key=key[:200] if key else None,
-        )
+    attachments = container().attachments()
+    upload = attachments.upload(
+        current_user().id,
+        task_id,
+        filename=form["file"].filename or "upload",
+        stream=form["file"].stream,
+        language=form["language"],
+        idempotency_key=key[:200] if key else None,
     )
     return upload, 200 if upload.replayed else 202
 
 
 def _documented_upload(view: Callable[..., Any]) -> Callable[..., Any]:
     """The OpenAPI description both upload paths share."""
-    view = blp.arguments(UploadFileSchema, location="files")(view)
-    view = blp.arguments(UploadFormSchema, location="form")(view)
+    view = blp.arguments(UploadSchema, location="multipart")(view)
     view = blp.response(202, UploadResultSchema)(view)
     view = blp.alt_response(
         200,
@@ -96,9 +110,9 @@ def _documented_upload(view: Callable[..., Any]) -> Callable[..., Any]:
 class TaskAttachments(MethodView):
     @protected(blp)
     @_documented_upload
-    def post(self, files: dict, form: dict, task_id: str) -> tuple[Upload, int]:
+    def post(self, form: dict, task_id: str) -> tuple[Upload, int]:
         """Attach a file to a task and start reading it."""
-        return _upload(files, form, task_id)
+        return _upload(form, task_id)
 
     @protected(blp)
     @blp.arguments(PageQuerySchema, location="query")
@@ -116,9 +130,9 @@ class LegacyTaskAttachments(MethodView):
     @protected(blp)
     @blp.doc(deprecated=True)
     @_documented_upload
-    def post(self, files: dict, form: dict, task_id: str) -> tuple[Upload, int]:
+    def post(self, form: dict, task_id: str) -> tuple[Upload, int]:
         """Attach a file to a task (the original path; prefer /tasks/...)."""
-        return _upload(files, form, task_id)
+        return _upload(form, task_id)
 
 
 @blp.route("/attachments/<attachment_id>")

@@ -175,11 +175,10 @@ class TaskPageSchema(PageSchema):
 # -- attachments and jobs ---------------------------------------------------
 
 
-class UploadFileSchema(ma.Schema):
+class UploadSchema(ma.Schema):
+    """A multipart/form-data upload: the file and the OCR language."""
+
     file = Upload(required=True, metadata={"description": "The file to read."})
-
-
-class UploadFormSchema(ma.Schema):
     language = ma.fields.String(
         load_default="eng",
         validate=validate.Length(max=80),

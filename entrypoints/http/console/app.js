@@ -398,7 +398,11 @@ async function loadJobs(more = false) {
   }
   state.jobsCursor = page.next_cursor;
   $("jobs-more").hidden = !page.next_cursor;
-  $("jobs-empty").hidden = state.jobs.size > 0;
+  showWhetherJobsEmpty();
+}
+
+function showWhetherJobsEmpty() {
+  $("jobs-empty").hidden = $("job-list").children.length > 0;
 }
 
 async function learnFilenames(jobs) {
@@ -647,7 +651,7 @@ async function uploadFile(file, language) {
   const taskId = state.taskId;
   const pending = newPendingCard(file.name);
   $("job-list").prepend(pending);
-  $("jobs-empty").hidden = true;
+  showWhetherJobsEmpty();
 
   const form = new FormData();
   form.append("file", file, file.name);
@@ -665,7 +669,7 @@ async function uploadFile(file, language) {
     follow(entry);
   } catch (error) {
     pending.remove();
-    $("jobs-empty").hidden = state.jobs.size > 0;
+    showWhetherJobsEmpty();
     if (!error.sessionEnded) {
       notify(`“${file.name}” was not uploaded: ${error.message}`);
     }
