@@ -1,0 +1,270 @@
+"""TesseractReader: the text of images, scans and PDFs, page by page."""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures import wait as wait_for
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from tasks_api.adapters.ocr.cleanup import clean_page, transform
+from tasks_api.adapters.ocr.documents import Document, open_document
+from tasks_api.adapters.ocr.engine import (
+    EngineFailed,
+    Recognition,
+    Stopped,
+    TesseractEngine,
+    TimedOut,
+)
+from tasks_api.domain.errors import JobCancelled, UnreadableDocument
+from tasks_api.ports.ocr import PageText, TextReader
+
+log = logging.getLogger(__name__)
+
+# How often the reader asks ``is_cancelled`` while it waits for a page.
+CANCEL_POLL_SECONDS = 0.15
+# Below this mean word confidence a page may be sideways or upside down,
+# and Tesseract's orientation detection is asked about it.
+LOW_CONFIDENCE = 70.0
+# Orientation answers less sure than this are ignored.
+MIN_ORIENTATION_CONFIDENCE = 2.0
+
+
+class TesseractReader(TextReader):
+    """Reads pages with Tesseract after cleaning them up with OpenCV.
+
+    PDF pages that carry a real text layer are read from it, without OCR.
+    Other pages are drawn (images decoded, PDF pages rendered at 300 dpi),
+    cleaned (``cleanup.py``) and read by ``workers`` Tesseract processes
+    at once; pages come back in order as soon as each is done. Pages
+    whose first reading is unsure are checked for being turned, and
+    turned upright and read again if they are.
+
+    The ``workers`` are shared by every ``read`` running on this reader,
+    so they bound the Tesseract processes of the whole process.
+
+    Cancellation is asked for between pages and every 0.15 s while a page
+    is read, and kills the running Tesseract processes. A page running
+    past ``page_timeout_seconds`` fails the document.
+    """
+
+    def __init__(
+        self,
+        max_pages: int = 200,
+        max_pixels: int = 40_000_000,
+        page_timeout_seconds: float = 60.0,
+        workers: int | None = None,
+        tesseract_cmd: str | None = None,
+    ) -> None:
+        self.max_pages = max_pages
+        self.max_pixels = max_pixels
+        self.page_timeout_seconds = page_timeout_seconds
+        self.workers = workers or os.cpu_count() or 1
+        self._engine = TesseractEngine(tesseract_cmd or "tesseract")
+        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="ocr-page")
+        self._languages: frozenset[str] | None = None
+        self._languages_lock = threading.Lock()
+
+    def languages(self) -> frozenset[str]:
+        with self._languages_lock:
+            if self._languages is None:
+                found = self._engine.languages()
+                # "osd" only tells which way up a page is; it reads no text.
+                self._languages = found - {"osd"}
+            return self._languages
+
+    def read(
+        self,
+        path: Path,
+        media_type: str,
+        language: str,
+        is_cancelled: Callable[[], bool],
+    ) -> Iterator[PageText]:
+        self._check_language(language)
+        started = time.monotonic()
+        document = open_document(path, self.max_pages, self.max_pixels)
+        if document.media_type != media_type:
+            log.warning(
+                "File %r was declared %s but its bytes say %s; reading it as such.",
+                path.name,
+                media_type,
+                document.media_type,
+            )
+
+        done, outcome = 0, "failed"
+        try:
+            with tempfile.TemporaryDirectory(prefix="ocr-") as scratch:
+                pages = self._read_pages(
+                    document, language, is_cancelled, Path(scratch)
+                )
+                for done, page in enumerate(pages, start=1):  # noqa: B007
+                    yield page
+            outcome = "done"
+        except (JobCancelled, GeneratorExit):
+            outcome = "stopped"
+            raise
+        finally:
+            document.close()
+            log.info(
+                "Reading %r (%s, %d pages) %s after %d pages in %.1f s.",
+                path.name,
+                document.media_type,
+                document.count,
+                outcome,
+                done,
+                time.monotonic() - started,
+            )
+
+    def _check_language(self, language: str) -> None:
+        missing = set(language.split("+")) - self.languages()
+        if missing:
+            raise UnreadableDocument(
+                "unsupported_language",
+                f"Text in {language!r} cannot be read here; the languages "
+                f"installed are {', '.join(sorted(self.languages()))}.",
+            )
+
+    def _read_pages(
+        self,
+        document: Document,
+        language: str,
+        is_cancelled: Callable[[], bool],
+        scratch: Path,
+    ) -> Iterator[PageText]:
+        """Keep the workers fed a page ahead and yield pages in order."""
+        stop = threading.Event()
+        ahead: deque[str | Future[str]] = deque()
+        drawn = 0
+        try:
+            for number in range(1, document.count + 1):
+                while drawn < document.count and len(ahead) <= self.workers:
+                    if is_cancelled():
+                        raise JobCancelled("Cancelled while reading pages.")
+                    page = document.page(drawn)
+                    if not isinstance(page, str):
+                        page = self._pool.submit(
+                            self._ocr_page, page, drawn + 1, language, stop, scratch
+                        )
+                    ahead.append(page)
+                    drawn += 1
+
+                # The page stays in ``ahead`` until read, so that the
+                # clean-up below waits for it too.
+                item = ahead[0]
+                text = item if isinstance(item, str) else self._wait(item, is_cancelled)
+                ahead.popleft()
+                yield PageText(number=number, total=document.count, text=text)
+                if is_cancelled():
+                    raise JobCancelled("Cancelled between pages.")
+        finally:
+            stop.set()
+            running = [item for item in ahead if not isinstance(item, str)]
+            for future in running:
+                future.cancel()
+            wait_for(running)
+
+    def _wait(self, future: Future[str], is_cancelled: Callable[[], bool]) -> str:
+        while True:
+            try:
+                return future.result(timeout=CANCEL_POLL_SECONDS)
+            except FutureTimeout:
+                if is_cancelled():
+                    raise JobCancelled("Cancelled while a page was read.") from None
+
+    def _ocr_page(
+        self,
+        draw: Callable[[], np.ndarray],
+        number: int,
+        language: str,
+        stop: threading.Event,
+        scratch: Path,
+    ) -> str:
+        """Draw, clean and read one page; runs on a worker thread."""
+        if stop.is_set():
+            raise Stopped
+        started = time.monotonic()
+        deadline = started + self.page_timeout_seconds
+        image = scratch / f"page-{number}.bmp"
+
+        try:
+            gray = draw()
+            page = clean_page(gray)
+            _write(image, page.image)
+            reading = self._engine.recognize(image, language, stop, deadline)
+            if reading.confidence < LOW_CONFIDENCE:
+                reading = self._turned(gray, reading, image, language, stop, deadline)
+        except TimedOut:
+            raise UnreadableDocument(
+                "page_timeout",
+                f"Page {number} took more than {self.page_timeout_seconds:g} "
+                "seconds to read, so reading this file was given up.",
+                page=number,
+            ) from None
+        except EngineFailed as error:
+            log.warning("Tesseract failed on page %d: %s", number, error)
+            raise UnreadableDocument(
+                "ocr_failed",
+                f"Page {number} could not be read by the text recognizer.",
+                page=number,
+            ) from error
+        finally:
+            image.unlink(missing_ok=True)
+
+        log.debug(
+            "Page %d: %d words at confidence %.0f in %.2f s after %s.",
+            number,
+            reading.words,
+            reading.confidence,
+            time.monotonic() - started,
+            ", ".join(page.steps) or "no clean-up",
+        )
+        return reading.text
+
+    def _turned(
+        self,
+        gray: np.ndarray,
+        first: Recognition,
+        image: Path,
+        language: str,
+        stop: threading.Event,
+        deadline: float,
+    ) -> Recognition:
+        """The better of ``first`` and a reading of the page turned upright."""
+        orientation = self._engine.orientation(image, stop, deadline)
+        if (
+            orientation is None
+            or orientation.rotate % 360 == 0
+            or orientation.confidence < MIN_ORIENTATION_CONFIDENCE
+        ):
+            return first
+
+        # Tesseract says how far to turn clockwise; transform turns the
+        # other way. The turned page is surveyed afresh: lines that ran
+        # down the page could not be measured for skew before.
+        upright = clean_page(transform(gray, -orientation.rotate))
+        _write(image, upright.image)
+        second = self._engine.recognize(image, language, stop, deadline)
+        log.debug(
+            "Turned a page by %d degrees: confidence %.0f, was %.0f.",
+            orientation.rotate,
+            second.confidence,
+            first.confidence,
+        )
+        return second if second.confidence > first.confidence else first
+
+
+def _write(path: Path, image: np.ndarray) -> None:
+    # Uncompressed BMP: encoding a page as PNG costs more than Tesseract
+    # then saves on reading it.
+    if not cv2.imwrite(str(path), image):
+        raise OSError(f"Could not write the page image {path}.")
