@@ -7,7 +7,7 @@ comes back untouched. The steps, in order:
 
 1. background flattening: shadows and uneven light divided away;
 2. speckle removal with a 3x3 median, once or twice by noise level;
-3. level stretching, so faded ink is black and grey paper white;
+3. level stretching: evenly faded ink made black, grainy paper white;
 4. one geometric pass that scales the letters towards the height
    Tesseract reads best, turns the lines level (projection profile) and
    turns the page right way up when it plainly stands upside down.
@@ -29,8 +29,12 @@ _MAX_PAPER_SPREAD = 12
 _MIN_PAPER_LEVEL = 225
 # Noise (median deviation from a 3x3 median) at which to filter once, twice.
 _NOISE_ONCE, _NOISE_TWICE = 2, 6
-# Levels are stretched unless ink is already this dark and paper this light.
-_DARK_ENOUGH, _LIGHT_ENOUGH = 40, 235
+# Ink whose darkest is lighter than this, and evenly so (its median within
+# _EVEN_INK of its darkest), is faded and stretched to black. Blurred ink
+# is uneven, dark at the heart of a stroke: stretching it lost letters.
+_DARK_ENOUGH, _EVEN_INK = 40, 25
+# Grainy paper whose lightest 95% is darker than this is stretched white.
+_LIGHT_ENOUGH = 235
 # Letters are scaled towards this median blob height, within these factors,
 # unless the factor would fall within the band that is not worth a pass.
 TARGET_LETTER_HEIGHT = 13.0
@@ -121,12 +125,12 @@ def clean_page(gray: np.ndarray) -> CleanPage:
             page.image = cv2.medianBlur(page.image, 3)
         page.steps.append(f"despeckle({survey.noise:.0f})")
 
-    ink, paper = _levels(page.image)
-    if ink > _DARK_ENOUGH or paper < _LIGHT_ENOUGH:
-        span = max(1, paper - ink)
-        lut = np.clip((np.arange(256) - ink) * 255.0 / span, 0, 255)
+    black, white = _stretch_points(page.image, grainy=survey.noise >= _NOISE_ONCE)
+    if black > 0 or white < 255:
+        span = max(1, white - black)
+        lut = np.clip((np.arange(256) - black) * 255.0 / span, 0, 255)
         page.image = cv2.LUT(page.image, lut.astype(np.uint8))
-        page.steps.append(f"stretch({ink},{paper})")
+        page.steps.append(f"stretch({black},{white})")
 
     factor, angle = survey.factor, survey.skew
     if abs(angle) < _MIN_SKEW:
@@ -189,8 +193,8 @@ def _noise_level(gray: np.ndarray) -> float:
     return float(np.median(residual))
 
 
-def _levels(gray: np.ndarray) -> tuple[int, int]:
-    """Gray levels of typical ink and of typical paper, from a sample."""
+def _stretch_points(gray: np.ndarray, grainy: bool) -> tuple[int, int]:
+    """The gray levels to make black and white, judged from a sample."""
     step = max(1, gray.shape[0] // 600), max(1, gray.shape[1] // 600)
     sample = np.ascontiguousarray(gray[:: step[0], :: step[1]])
     threshold, _ = cv2.threshold(sample, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
@@ -198,7 +202,15 @@ def _levels(gray: np.ndarray) -> tuple[int, int]:
     paper = sample[sample >= threshold]
     if ink.size < 50 or paper.size < 50:
         return 0, 255
-    return int(np.percentile(ink, 20)), int(np.percentile(paper, 5))
+
+    black, white = 0, 255
+    darkest, middle = np.percentile(ink, (5, 50))
+    if darkest > _DARK_ENOUGH and middle - darkest < _EVEN_INK:
+        black = int(darkest)
+    lightest = np.percentile(paper, 5)
+    if grainy and lightest < _LIGHT_ENOUGH:
+        white = int(lightest)
+    return black, white
 
 
 def _letter_height(stats: np.ndarray) -> float | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
@@ -95,13 +95,13 @@ def sentences(seed: int, words: int) -> str:
     return " ".join(out)
 
 
-def wrap(text: str, font: ImageFont.FreeTypeFont, width: int) -> list[str]:
-    """``text`` broken into lines no wider than ``width`` pixels."""
+def wrap(text: str, width: float, measure: Callable[[str], float] = len) -> list[str]:
+    """``text`` broken into lines whose ``measure`` is at most ``width``."""
     lines: list[str] = []
     line = ""
     for word in text.split():
         candidate = f"{line} {word}".strip()
-        if line and font.getlength(candidate) > width:
+        if line and measure(candidate) > width:
             lines.append(line)
             line = word
         else:
@@ -126,7 +126,7 @@ def draw_page(
     page = Image.new("L", size, 255)
     pen = ImageDraw.Draw(page)
     step = int(font_px * 1.5)
-    lines = wrap(text, font, size[0] - 2 * margin)
+    lines = wrap(text, size[0] - 2 * margin, font.getlength)
     room = (size[1] - 2 * margin) // step
     lines = lines[:room]
     for row, line in enumerate(lines):
