@@ -1,0 +1,1 @@
+"""OCR benchmark: TesseractReader against plain tesseract (see README.md)."""

@@ -1,0 +1,5 @@
+import sys
+
+from bench.ocr.run import main
+
+sys.exit(main())
