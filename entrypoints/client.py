@@ -17,6 +17,7 @@ as any other client would, and follow jobs over the same live stream.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import getpass
 import json
@@ -83,16 +84,16 @@ class UsageError(ClientError):
 class ApiError(ClientError):
     """Raised when the API answers with an error."""
 
-    def __init__(self, status: int, body: dict[str, Any] | None, reason: str) -> None:
+    def __init__(
+        self, status: int, body: dict[str, Any] | None, reason: str, hint: str = ""
+    ) -> None:
         self.status = status
         self.body = body or {}
         message = self.body.get("message") or f"the server answered {reason}"
         details = _field_errors(self.body.get("errors"))
         if details:
             message = f"{message} ({details})"
-        if status == 401:
-            message += " Log in again with `tasks-api login`."
-        super().__init__(message)
+        super().__init__(f"{message} {hint}".strip())
 
 
 def _field_errors(errors: object) -> str:
@@ -241,10 +242,12 @@ class ApiClient:
             (time.perf_counter() - started) * 1000,
         )
         if response.status_code >= 400:
+            signed_out = response.status_code == 401 and self.token
             raise ApiError(
                 response.status_code,
                 _json_or_none(response),
                 f"{response.status_code} {response.reason}",
+                "Log in again with `tasks-api login`." if signed_out else "",
             )
         return response
 
@@ -379,30 +382,27 @@ def follow_job(
     failures = 0
     while job["status"] not in FINISHED:
         try:
-            for event in client.events(job_id, seen):
-                seen = event.id or seen
-                failures = 0
-                _apply(job, event)
-                if bar is not None:
-                    bar.show(int(job.get("progress") or 0), stage_words(job))
-                if event.type == "status" and job["status"] in FINISHED:
-                    break
-            else:
-                if seen == 0:
-                    # 204 on the first try: the job ended before we came.
-                    break
-        except ClientError as error:
-            if isinstance(error, ApiError) or failures >= MAX_STREAM_FAILURES:
-                raise
-            failures += 1
-            time.sleep(min(2**failures, 10))
-        except requests.RequestException:
+            with contextlib.closing(client.events(job_id, seen)) as events:
+                for event in events:
+                    seen = event.id or seen
+                    failures = 0
+                    _apply(job, event)
+                    if bar is not None:
+                        bar.show(int(job.get("progress") or 0), stage_words(job))
+                    if event.type == "status" and job["status"] in FINISHED:
+                        break
+                else:
+                    raise ConnectionError("the stream ended before the job did")
+        except ApiError:
+            raise
+        except (ClientError, ConnectionError, requests.RequestException):
             failures += 1
             if failures > MAX_STREAM_FAILURES:
                 raise ClientError(
-                    f"lost the live stream of job {job_id} and could not resume it"
+                    f"lost the live stream of job {job_id} and could not "
+                    f"resume it; try `tasks-api follow {job_id}` later"
                 ) from None
-            time.sleep(min(2**failures, 10))
+            time.sleep(min(2 ** (failures - 1), 10))
 
     if bar is not None:
         bar.close()
@@ -421,29 +421,27 @@ def _apply(job: dict[str, Any], event: Event) -> None:
         job.update(event.data)
 
 
+def _exit_code_of(job: dict[str, Any]) -> int:
+    if job["status"] == "succeeded":
+        return EXIT_OK
+    return EXIT_JOB_UNSUCCESSFUL if job["status"] in FINISHED else EXIT_OK
+
+
 def _report_finished(job: dict[str, Any], args: argparse.Namespace) -> int:
     """Print the job as the options ask; the exit code its status means."""
     if _wants_json(args):
         _print_json(job)
-    else:
-        if job["status"] == "succeeded":
-            if getattr(args, "text", False):
-                print(job.get("text") or "")
-                print()
-            print(job.get("summary") or "(no summary)")
-        elif job["status"] == "failed":
-            error = job.get("error") or {}
-            _say(f"job {job['id']} failed: {error.get('message', 'no reason given')}")
-        elif job["status"] == "cancelled":
-            _say(f"job {job['id']} was cancelled")
-        else:
-            _say(f"job {job['id']} is {stage_words(job)} ({job.get('progress', 0)}%)")
-
-    if job["status"] == "succeeded":
-        return EXIT_OK
-    if job["status"] in FINISHED:
-        return EXIT_JOB_UNSUCCESSFUL
-    return EXIT_OK
+    elif job["status"] == "succeeded":
+        if getattr(args, "text", False):
+            print(job.get("text") or "")
+            print()
+        print(job.get("summary") or "(no summary)")
+    elif job["status"] == "failed":
+        error = job.get("error") or {}
+        _say(f"job {job['id']} failed: {error.get('message', 'no reason given')}")
+    elif job["status"] == "cancelled":
+        _say(f"job {job['id']} was cancelled")
+    return _exit_code_of(job)
 
 
 # -- output -----------------------------------------------------------------
@@ -716,22 +714,20 @@ def create_task(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _bar_for(args: argparse.Namespace, label: str) -> ProgressBar | None:
-    return None if args.quiet else ProgressBar(sys.stderr, label)
-
-
-def _follow_and_report(
+def _follow(
     client: ApiClient, job_id: str, args: argparse.Namespace, label: str
-) -> tuple[dict[str, Any], int]:
+) -> dict[str, Any]:
+    bar = None if args.quiet else ProgressBar(sys.stderr, label)
     try:
-        job = follow_job(client, job_id, _bar_for(args, label))
+        return follow_job(client, job_id, bar)
     except KeyboardInterrupt:
+        if bar is not None:
+            bar.close()
         _say(
             f"stopped following; job {job_id} goes on. "
             f"Follow it again with: tasks-api follow {job_id}"
         )
         raise
-    return job, EXIT_OK
 
 
 @_command
@@ -754,7 +750,6 @@ def upload(args: argparse.Namespace) -> int:
             timeout=UPLOAD_TIMEOUT,
         )
     job_id = answer["job"]["id"]
-
     if args.no_follow:
         if _wants_json(args):
             _print_json(answer)
@@ -763,30 +758,18 @@ def upload(args: argparse.Namespace) -> int:
         return EXIT_OK
 
     if not args.quiet:
-        _say(f"uploaded {path.name}; job {job_id}")
-    job, _ = _follow_and_report(client, job_id, args, path.name)
+        _say(f"uploaded {path.name}: job {job_id}")
+    job = _follow(client, job_id, args, path.name)
     if _wants_json(args):
         _print_json({"attachment": answer["attachment"], "job": job})
-        return _report_finished(job, _without_json(args))[1:] and 0 or (
-            _exit_code_of(job)
-        )
+        return _exit_code_of(job)
     return _report_finished(job, args)
-
-
-def _without_json(args: argparse.Namespace) -> argparse.Namespace:
-    return argparse.Namespace(**{**vars(args), "json": False})
-
-
-def _exit_code_of(job: dict[str, Any]) -> int:
-    if job["status"] == "succeeded":
-        return EXIT_OK
-    return EXIT_JOB_UNSUCCESSFUL if job["status"] in FINISHED else EXIT_OK
 
 
 @_command
 def follow(args: argparse.Namespace) -> int:
     client = _client(args)
-    job, _ = _follow_and_report(client, args.job, args, f"job {args.job}")
+    job = _follow(client, args.job, args, f"job {args.job}")
     return _report_finished(job, args)
 
 
