@@ -80,6 +80,7 @@ class CleanPage:
 
     image: np.ndarray
     steps: list[str] = field(default_factory=list)
+    turned_over: bool = False  # stood on its head by the survey's verdict
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
@@ -105,8 +106,14 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
 
 
-def clean_page(gray: np.ndarray) -> CleanPage:
-    """Clean a grayscale page for Tesseract, doing only what it needs."""
+def clean_page(
+    gray: np.ndarray, max_pixels: int | None = None, may_turn_over: bool = True
+) -> CleanPage:
+    """Clean a grayscale page for Tesseract, doing only what it needs.
+
+    Small text is not enlarged past ``max_pixels``. With ``may_turn_over``
+    false the page keeps the way up it came in, whatever the survey says.
+    """
     survey = survey_page(gray)
     page = CleanPage(gray)
 
@@ -133,10 +140,13 @@ def clean_page(gray: np.ndarray) -> CleanPage:
         page.steps.append(f"stretch({black},{white})")
 
     factor, angle = survey.factor, survey.skew
+    if max_pixels and factor > 1.0:
+        factor = max(1.0, min(factor, (max_pixels / gray.size) ** 0.5))
     if abs(angle) < _MIN_SKEW:
         angle = 0.0
-    if survey.upside_down:
+    if survey.upside_down and may_turn_over:
         angle += 180.0
+        page.turned_over = True
     if factor != 1.0 or angle:
         page.image = transform(page.image, angle, factor)
         page.steps.append(f"scale({factor:.2f}),turn({angle:.2f})")
@@ -160,14 +170,14 @@ def survey_page(gray: np.ndarray) -> Survey:
     # Specks say nothing about lines; measure them without.
     blots = stats[:, cv2.CC_STAT_AREA] >= _MIN_BLOT_AREA
     blots[0] = False
-    ink = blots[labels].astype(np.uint8)
-    skew = skew_angle(ink)
+    ys, xs = _ink_points(blots[labels])
+    skew = skew_angle(ys, xs)
     return Survey(
         background=background,
         noise=_noise_level(gray),
         letter_height=None if height is None else height / scale,
         skew=skew,
-        upside_down=looks_upside_down(ink, skew),
+        upside_down=looks_upside_down(ys, xs, skew),
     )
 
 
@@ -224,7 +234,7 @@ def _letter_height(stats: np.ndarray) -> float | None:
 
 
 def _ink_points(ink: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Row and centred column of (at most _SKEW_POINTS) inked pixels."""
+    """Row and centred column of (at most _SKEW_POINTS) pixels of a mask."""
     ys, xs = np.nonzero(ink)
     if ys.size > _SKEW_POINTS:
         pick = np.random.default_rng(0).choice(ys.size, _SKEW_POINTS, replace=False)
@@ -238,8 +248,8 @@ def _row_profile(ys: np.ndarray, xs: np.ndarray, angle: float) -> np.ndarray:
     return np.bincount((shifted - shifted.min()).astype(np.int32))
 
 
-def skew_angle(ink: np.ndarray) -> float:
-    """The angle, in degrees, by which the lines of an ink mask are turned.
+def skew_angle(ys: np.ndarray, xs: np.ndarray) -> float:
+    """The angle, in degrees, by which lines of ink points are turned.
 
     Projection profile: ink is projected onto the vertical axis at each
     candidate angle, and the angle at which the profile is sharpest (its
@@ -247,7 +257,6 @@ def skew_angle(ink: np.ndarray) -> float:
     noise adds an even floor to every profile and so moves nothing,
     where a rectangle fitted around the ink swings with every speck.
     """
-    ys, xs = _ink_points(ink)
     if ys.size < 500:
         return 0.0
 
@@ -262,8 +271,8 @@ def skew_angle(ink: np.ndarray) -> float:
     return best
 
 
-def looks_upside_down(ink: np.ndarray, skew: float) -> bool:
-    """Whether the lines of an ink mask plainly stand on their heads.
+def looks_upside_down(ys: np.ndarray, xs: np.ndarray, skew: float) -> bool:
+    """Whether lines of ink points turned ``skew`` stand on their heads.
 
     In Latin script far more ink rises above the band of the small
     letters (capitals, digits, b d f h k l t) than hangs below it
@@ -272,7 +281,6 @@ def looks_upside_down(ink: np.ndarray, skew: float) -> bool:
     scripts, all capitals or too few lines are left as they are; the
     reader's orientation check catches what this misses.
     """
-    ys, xs = _ink_points(ink)
     if ys.size < 500:
         return False
     profile = _row_profile(ys, xs, skew).astype(np.float64)

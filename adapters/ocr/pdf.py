@@ -72,6 +72,8 @@ class PdfPages:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
         if not _is_real_text(text):
             return None
+        # PDFium marks soft hyphens and the like with control characters.
+        text = "".join(c for c in text if c in "\n\t" or not _is_junk(c))
         if pictures > _PICTURE_SHARE and len(text) < _LONG_TEXT:
             return None
         return text
@@ -144,13 +146,17 @@ def _is_real_text(text: str) -> bool:
         return False
     # Fonts without a Unicode map come out as private-use or control
     # characters, or as replacement characters.
-    unreadable = sum(
-        1
-        for c in text
-        if c == "\ufffd"
-        or (unicodedata.category(c) in ("Co", "Cc", "Cn") and c not in "\n\t")
-    )
+    unreadable = sum(1 for c in text if c not in "\n\t" and _is_junk(c))
     return unreadable <= (1 - _MIN_READABLE_SHARE) * len(text)
+
+
+def _is_junk(character: str) -> bool:
+    """A control, private-use, unassigned or replacement character."""
+    return character == "\ufffd" or unicodedata.category(character) in (
+        "Cc",
+        "Co",
+        "Cn",
+    )
 
 
 def _picture_share(page: pdfium.PdfPage) -> float:

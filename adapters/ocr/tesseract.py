@@ -17,7 +17,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from tasks_api.adapters.ocr.cleanup import clean_page, transform
+from tasks_api.adapters.concurrency import thread_lock
+from tasks_api.adapters.ocr.cleanup import CleanPage, clean_page, transform
 from tasks_api.adapters.ocr.documents import Document, open_document
 from tasks_api.adapters.ocr.engine import (
     EngineFailed,
@@ -50,8 +51,11 @@ class TesseractReader(TextReader):
     whose first reading is unsure are checked for being turned, and
     turned upright and read again if they are.
 
-    The ``workers`` are shared by every ``read`` running on this reader,
-    so they bound the Tesseract processes of the whole process.
+    Each ``read`` gets ``workers`` threads of its own, made in the thread
+    that reads: under gevent (the embedded API) that thread is a real one
+    from the job pool, and patched thread objects made elsewhere cannot be
+    waited on from it. The cost: two documents read at once run up to
+    twice ``workers`` Tesseract processes.
 
     Cancellation is asked for between pages and every 0.15 s while a page
     is read, and kills the running Tesseract processes. A page running
@@ -71,9 +75,8 @@ class TesseractReader(TextReader):
         self.page_timeout_seconds = page_timeout_seconds
         self.workers = workers or os.cpu_count() or 1
         self._engine = TesseractEngine(tesseract_cmd or "tesseract")
-        self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="ocr-page")
         self._languages: frozenset[str] | None = None
-        self._languages_lock = threading.Lock()
+        self._languages_lock = thread_lock()
 
     def languages(self) -> frozenset[str]:
         with self._languages_lock:
@@ -90,38 +93,47 @@ class TesseractReader(TextReader):
         language: str,
         is_cancelled: Callable[[], bool],
     ) -> Iterator[PageText]:
-        self._check_language(language)
         started = time.monotonic()
-        document = open_document(path, self.max_pages, self.max_pixels)
-        if document.media_type != media_type:
-            log.warning(
-                "File %r was declared %s but its bytes say %s; reading it as such.",
-                path.name,
-                media_type,
-                document.media_type,
-            )
-
+        document: Document | None = None
         done, outcome = 0, "failed"
         try:
+            self._check_language(language)
+            document = open_document(path, self.max_pages, self.max_pixels)
+            if document.media_type != media_type:
+                log.warning(
+                    "File %r was declared %s but its bytes say %s; reading it as %s.",
+                    path.name,
+                    media_type,
+                    document.media_type,
+                    document.media_type,
+                )
             with tempfile.TemporaryDirectory(prefix="ocr-") as scratch:
                 pages = self._read_pages(
                     document, language, is_cancelled, Path(scratch)
                 )
-                for done, page in enumerate(pages, start=1):  # noqa: B007
+                for page in pages:
                     yield page
-            outcome = "done"
-        except (JobCancelled, GeneratorExit):
-            outcome = "stopped"
+                    done += 1
+            outcome = "read"
+        except UnreadableDocument as error:
+            outcome = f"unreadable ({error.code})"
+            raise
+        except JobCancelled:
+            outcome = "cancelled"
+            raise
+        except GeneratorExit:
+            outcome = "abandoned"
             raise
         finally:
-            document.close()
+            if document is not None:
+                document.close()
             log.info(
-                "Reading %r (%s, %d pages) %s after %d pages in %.1f s.",
+                "Reading %r %s: %d of %s pages of %s in %.1f s.",
                 path.name,
-                document.media_type,
-                document.count,
                 outcome,
                 done,
+                document.count if document else "?",
+                document.media_type if document else media_type,
                 time.monotonic() - started,
             )
 
@@ -145,6 +157,7 @@ class TesseractReader(TextReader):
         stop = threading.Event()
         ahead: deque[str | Future[str]] = deque()
         drawn = 0
+        pool = ThreadPoolExecutor(self.workers, thread_name_prefix="ocr-page")
         try:
             for number in range(1, document.count + 1):
                 while drawn < document.count and len(ahead) <= self.workers:
@@ -152,7 +165,7 @@ class TesseractReader(TextReader):
                         raise JobCancelled("Cancelled while reading pages.")
                     page = document.page(drawn)
                     if not isinstance(page, str):
-                        page = self._pool.submit(
+                        page = pool.submit(
                             self._ocr_page, page, drawn + 1, language, stop, scratch
                         )
                     ahead.append(page)
@@ -172,6 +185,7 @@ class TesseractReader(TextReader):
             for future in running:
                 future.cancel()
             wait_for(running)
+            pool.shutdown(wait=False)
 
     def _wait(self, future: Future[str], is_cancelled: Callable[[], bool]) -> str:
         while True:
@@ -198,11 +212,13 @@ class TesseractReader(TextReader):
 
         try:
             gray = draw()
-            page = clean_page(gray)
+            page = clean_page(gray, self.max_pixels)
             _write(image, page.image)
             reading = self._engine.recognize(image, language, stop, deadline)
             if reading.confidence < LOW_CONFIDENCE:
-                reading = self._turned(gray, reading, image, language, stop, deadline)
+                reading = self._upright(
+                    gray, page, reading, image, language, stop, deadline
+                )
         except TimedOut:
             raise UnreadableDocument(
                 "page_timeout",
@@ -230,16 +246,23 @@ class TesseractReader(TextReader):
         )
         return reading.text
 
-    def _turned(
+    def _upright(
         self,
         gray: np.ndarray,
+        page: CleanPage,
         first: Recognition,
         image: Path,
         language: str,
         stop: threading.Event,
         deadline: float,
     ) -> Recognition:
-        """The better of ``first`` and a reading of the page turned upright."""
+        """The better of ``first`` and a reading of the page stood upright.
+
+        Tesseract's orientation detection looks at the page as first read
+        (``image``); if it would turn it, the page as drawn is turned to
+        match and cleaned afresh, since lines that ran down the page could
+        not be measured for skew before.
+        """
         orientation = self._engine.orientation(image, stop, deadline)
         if (
             orientation is None
@@ -249,9 +272,12 @@ class TesseractReader(TextReader):
             return first
 
         # Tesseract says how far to turn clockwise; transform turns the
-        # other way. The turned page is surveyed afresh: lines that ran
-        # down the page could not be measured for skew before.
-        upright = clean_page(transform(gray, -orientation.rotate))
+        # other way, from the page as drawn, which the survey may already
+        # have turned over once.
+        degrees = (180 if page.turned_over else 0) - orientation.rotate
+        upright = clean_page(
+            transform(gray, degrees % 360), self.max_pixels, may_turn_over=False
+        )
         _write(image, upright.image)
         second = self._engine.recognize(image, language, stop, deadline)
         log.debug(

@@ -15,7 +15,7 @@ from tasks_api.adapters.ocr.tesseract import TesseractReader
 from tasks_api.domain.errors import JobCancelled, UnreadableDocument
 from tasks_api.ports.ocr import PageText
 
-from .documents import image_pdf, multipage_tiff, text_pdf
+from .documents import draw_page, image_pdf, multipage_tiff, text_pdf
 from .helpers import never, small_page, tesseract_children, words_found
 
 
@@ -294,3 +294,17 @@ def test_languages_are_the_installed_ones_that_read_text(reader):
 
     assert "eng" in languages
     assert "osd" not in languages
+
+
+def test_a_page_wrongly_turned_over_is_stood_back_up(reader, tmp_path):
+    # Words with tails but no ascenders or capitals: upright, they look
+    # upside down to the clean-up's quick check. Tesseract's orientation
+    # detection, asked because the reading was unsure, turns them back.
+    words = "gypsy guppy prawn soup nose grey pepper jug crown ocean sponge syrup"
+    text = " ".join(words.split() * 5)
+    page, truth = draw_page(text, size=(1100, 560), font_px=30, margin=60)
+    page.save(tmp_path / "tails.png")
+
+    (read,) = read_all(reader, tmp_path / "tails.png", "image/png")
+
+    assert words_found(truth, read.text) >= 0.95
