@@ -1,17 +1,20 @@
 """Real OS threads and cross-thread wake-ups that also work under gevent.
 
 Under gunicorn's gevent worker the standard library is patched, so
-``threading.Thread`` makes a greenlet. CPU work (OpenCV, Argon2) in a
-greenlet stalls every other greenlet, including open event streams, so it
-goes to a pool of real threads instead. A result or event handed back from
-such a thread must wake the waiting greenlet through the hub's thread-safe
-``async_`` watcher; a plain ``threading.Event`` would not.
+``threading.Thread`` makes a greenlet. CPU work (OpenCV) in a greenlet
+stalls every other greenlet, including open event streams, so it runs on
+real threads instead. What those threads share with greenlets is guarded
+by real locks, held for a few operations only; an event handed back to a
+greenlet wakes it through the hub's thread-safe ``async_`` watcher. gevent
+objects (patched locks, queues, pools) made on one thread are never waited
+on from another: that is what stalls a stream for good.
 """
 
 from __future__ import annotations
 
 import threading
-from concurrent.futures import Executor, ThreadPoolExecutor
+import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
 
@@ -24,13 +27,47 @@ def gevent_is_active() -> bool:
     return bool(monkey.is_module_patched("threading"))
 
 
-def native_thread_pool(workers: int, name: str) -> Executor:
-    """A pool of real threads, whether or not gevent patched the process."""
-    if gevent_is_active():
-        from gevent.threadpool import ThreadPoolExecutor as NativePoolExecutor
+def thread_lock() -> threading.Lock:
+    """A real lock, even where gevent patched ``threading``.
 
-        return NativePoolExecutor(max_workers=workers)
-    return ThreadPoolExecutor(max_workers=workers, thread_name_prefix=name)
+    For state shared by greenlets and real threads and held only for a few
+    dict or list operations: gevent's patched lock, taken in one thread and
+    waited on in another, can leave the waiter asleep for good.
+    """
+    if gevent_is_active():
+        from gevent import monkey
+
+        return monkey.get_original("_thread", "allocate_lock")()
+    return threading.Lock()
+
+
+def thread_rlock() -> threading.RLock:
+    """A real reentrant lock, even where gevent patched ``threading``."""
+    if gevent_is_active():
+        from gevent import monkey
+
+        return monkey.get_original("threading", "_CRLock")()
+    return threading.RLock()
+
+
+def start_native_thread(target: Callable[[], None]) -> None:
+    """Run ``target`` on a new real thread, which dies with the process."""
+    if gevent_is_active():
+        from gevent import monkey
+
+        monkey.get_original("_thread", "start_new_thread")(target, ())
+        return
+    threading.Thread(target=target, daemon=True).start()
+
+
+def native_sleep(seconds: float) -> None:
+    """Sleep the calling real thread without involving any gevent hub."""
+    if gevent_is_active():
+        from gevent import monkey
+
+        monkey.get_original("time", "sleep")(seconds)
+        return
+    time.sleep(seconds)
 
 
 class Wakeup(Protocol):

@@ -6,6 +6,8 @@ import json
 import logging
 from datetime import UTC, datetime
 
+from tasks_api.adapters.concurrency import thread_rlock
+
 # Attributes every LogRecord has; anything else was passed in ``extra``.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
@@ -39,6 +41,8 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
             logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
         )
 
+    # Job threads and request greenlets log through the same handler.
+    handler.lock = thread_rlock()
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

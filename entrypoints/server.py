@@ -8,14 +8,34 @@ loaded, so the app is built inside each worker and never preloaded.
 from __future__ import annotations
 
 import logging
+import socket
 from typing import Any
 
+from gevent import monkey
 from gunicorn.app.base import BaseApplication
+from gunicorn.workers.ggevent import GeventWorker
 
 from tasks_api.entrypoints.logs import configure_logging
 from tasks_api.entrypoints.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+class ThreadFriendlyGeventWorker(GeventWorker):
+    """gunicorn's gevent worker, leaving ``subprocess``, ``os`` and ``signal`` alone.
+
+    The embedded worker runs Tesseract from real threads, and gevent's
+    patched subprocess can only wait for children on the main thread's
+    loop ("child watchers are only available on the default loop"). No
+    request handler starts a process, so nothing needs them patched.
+    """
+
+    def patch(self) -> None:
+        monkey.patch_all(subprocess=False, os=False, signal=False)
+        self.sockets = [
+            socket.socket(s.FAMILY, socket.SOCK_STREAM, fileno=s.sock.detach())
+            for s in self.sockets
+        ]
 
 
 class GunicornServer(BaseApplication):
@@ -39,7 +59,7 @@ def gunicorn_options(settings: Settings, host: str, port: int) -> dict[str, Any]
     return {
         "bind": f"{host}:{port}",
         "workers": settings.web_concurrency,
-        "worker_class": "gevent",
+        "worker_class": f"{__name__}.ThreadFriendlyGeventWorker",
         "worker_connections": 20_000,
         # Event streams stay open; gevent workers heartbeat on their own,
         # so this only bounds how long a stuck worker lives.

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from accounts import TEST_SECRET, Account, register
 from dependency_injector import providers
 from flask import Flask
 from flask.testing import FlaskClient
@@ -17,8 +17,6 @@ from tasks_api.entrypoints.bootstrap import build_container
 from tasks_api.entrypoints.container import Container
 from tasks_api.entrypoints.http.app import create_app
 from tasks_api.entrypoints.settings import Settings, load_settings
-
-TEST_SECRET = "test-secret-that-is-long-enough-for-hs256-0123456789"
 
 
 @pytest.fixture
@@ -52,37 +50,6 @@ def app(services: Container) -> Flask:
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
-
-
-@dataclass
-class Account:
-    """A registered user and the headers that act as them."""
-
-    id: str
-    email: str
-    password: str
-    token: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-
-def register(
-    client: FlaskClient, email: str, password: str = "correct horse battery"
-) -> Account:
-    created = client.post(
-        "/api/v1/auth/register",
-        json={"email": email, "password": password, "name": "Test"},
-    )
-    assert created.status_code == 201, created.get_json()
-    login = client.post(
-        "/api/v1/auth/login", json={"email": email, "password": password}
-    )
-    assert login.status_code == 200, login.get_json()
-    return Account(
-        created.get_json()["id"], email, password, login.get_json()["access_token"]
-    )
 
 
 @pytest.fixture

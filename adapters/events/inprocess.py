@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import collections
 import logging
-import threading
 import time
 from collections.abc import Iterator
 
-from tasks_api.adapters.concurrency import Wakeup, make_wakeup
+from tasks_api.adapters.concurrency import Wakeup, make_wakeup, thread_lock
 from tasks_api.domain.jobs import JobEvent
 from tasks_api.ports.events import EventBus, Subscription
 
@@ -69,7 +68,7 @@ class InProcessEventBus(EventBus):
     """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
+        self._lock = thread_lock()
         self._subscribers: dict[str, set[QueueSubscription]] = {}
 
     def publish(self, event: JobEvent) -> None:

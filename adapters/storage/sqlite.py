@@ -29,7 +29,6 @@ import json
 import logging
 import os
 import sqlite3
-import threading
 import time
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -37,6 +36,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from tasks_api.adapters.concurrency import thread_lock
 from tasks_api.adapters.storage.jobfields import TIME_FIELDS, checked_changes
 from tasks_api.adapters.storage.keyset import (
     SORT_FIELDS,
@@ -102,7 +102,7 @@ class SqliteDatabase:
     ) -> None:
         self.path = Path(path)
         self._busy_timeout = busy_timeout
-        self._lock = threading.Lock()
+        self._lock = thread_lock()
         self._idle: list[sqlite3.Connection] = []
         self._pid = os.getpid()
         self._closed = False

@@ -7,7 +7,7 @@ import json
 import time
 
 import jwt
-from conftest import TEST_SECRET, Account, register
+from accounts import TEST_SECRET, Account, register
 from flask.testing import FlaskClient
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from conftest import Account, register
+from accounts import Account, register
 from dependency_injector import providers
 from flask import Flask
 from flask.testing import FlaskClient

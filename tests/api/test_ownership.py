@@ -11,7 +11,7 @@ import io
 import re
 
 import pytest
-from conftest import Account
+from accounts import Account
 from flask import Flask
 from flask.testing import FlaskClient
 

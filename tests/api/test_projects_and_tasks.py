@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import Account
+from accounts import Account
 from flask.testing import FlaskClient
 
 
