@@ -68,6 +68,9 @@ def gunicorn_options(settings: Settings, host: str, port: int) -> dict[str, Any]
         "keepalive": 5,
         # The app logs one line per request itself, with the request id.
         "accesslog": None,
+        # gunicorn's control socket lives at one path per user, which two
+        # servers on one machine would fight over; nothing here uses it.
+        "control_socket_disable": True,
         "loglevel": settings.log_level.lower(),
     }
 

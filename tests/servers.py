@@ -119,7 +119,7 @@ def _wait_until_healthy(running: RunningProcess, timeout: float = 30) -> None:
     while time.monotonic() < deadline:
         if running.process.poll() is not None:
             raise RuntimeError(f"the API exited early:\n{running.log()}")
-        with contextlib.suppress(requests.ConnectionError):
+        with contextlib.suppress(requests.RequestException):
             if requests.get(f"{running.url}/healthz", timeout=1).ok:
                 return
         time.sleep(0.1)
