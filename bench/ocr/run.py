@@ -3,7 +3,8 @@
     .venv/bin/python -m bench.ocr [--pages N] [--workers N] [--keep DIR]
 
 For every category of the corpus (``corpus.py``) both pipelines read the
-same pages, one after the other, each with ``workers`` processes at once:
+same pages, one after the other (which goes first alternates between
+categories), each with ``workers`` processes at once:
 
 - plain: ``tesseract PAGE stdout`` with ``OMP_THREAD_LIMIT=1``, one
   process per worker, on the page files as they are;
@@ -217,6 +218,26 @@ def _verdict(met: bool) -> str:
     return "met" if met else "MISSED"
 
 
+def _compare(
+    documents: Sequence[Document],
+    reader: TesseractReader,
+    workers: int,
+    ours_first: bool,
+) -> tuple[Outcome, Outcome]:
+    """Both pipelines on the same documents; who goes first alternates, so
+    that a machine growing busier or quieter favours neither."""
+    truths = [truth for document in documents for truth in document.truth]
+    plain, ours = Outcome(), Outcome()
+    runs = [
+        (plain, lambda: run_plain(documents, workers)),
+        (ours, lambda: run_ours(documents, reader, workers)),
+    ]
+    for outcome, run in reversed(runs) if ours_first else runs:
+        reads, outcome.wall, outcome.cpu = run()
+        outcome.score(truths, reads)
+    return plain, ours
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m bench.ocr",
@@ -246,15 +267,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         reader = TesseractReader(workers=args.workers)
         results: dict[str, tuple[Outcome, Outcome]] = {}
-        for category in dict.fromkeys(document.category for document in documents):
+        categories = dict.fromkeys(document.category for document in documents)
+        for turn, category in enumerate(categories):
             chosen = [d for d in documents if d.category == category]
-            truths = [truth for document in chosen for truth in document.truth]
-            plain, ours = Outcome(), Outcome()
-            reads, plain.wall, plain.cpu = run_plain(chosen, args.workers)
-            plain.score(truths, reads)
-            reads, ours.wall, ours.cpu = run_ours(chosen, reader, args.workers)
-            ours.score(truths, reads)
-            results[category] = (plain, ours)
+            results[category] = _compare(chosen, reader, args.workers, turn % 2 == 1)
+            plain, ours = results[category]
             print(
                 f"  {category}: plain {plain.wall:.1f} s, ours {ours.wall:.1f} s",
                 flush=True,
