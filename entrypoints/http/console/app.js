@@ -801,6 +801,10 @@ function wireForms() {
     notify("You are logged out.", "info");
   });
   $("notice-close").addEventListener("click", clearNotice);
+  $("back-to-tasks").addEventListener("click", () => $("tasks-title").focus());
+  $("back-to-projects").addEventListener("click", () =>
+    $("projects-title").focus(),
+  );
 
   const more = (id, load) =>
     $(id).addEventListener("click", (event) =>
