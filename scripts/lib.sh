@@ -88,6 +88,16 @@ ensure_venv() {
     fi
 }
 
+# Headless Chromium and its driver from apt, for the web console's
+# tests (tests/console/browser.py uses exactly these two paths).
+ensure_chromium() {
+    if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
+        apt_install chromium chromium-driver
+    fi
+    [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ] \
+        || die "chromium and chromedriver are still missing"
+}
+
 _redis_answers() {
     [ "$(redis-cli -h 127.0.0.1 -p 6379 ping 2>/dev/null)" = PONG ]
 }

@@ -51,9 +51,6 @@ def main() -> None:
     args = parser.parse_args()
 
     options = gunicorn_options(load_settings(), "127.0.0.1", args.port)
-    # The control socket is the master's, not the workers'; two servers
-    # started by one user would fight over its default path.
-    options["control_socket_disable"] = True
     BareServer(options).run()
 
 
