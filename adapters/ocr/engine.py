@@ -22,6 +22,8 @@ from pytesseract.pytesseract import file_to_dict, osd_to_dict
 log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.1
+# Listing the installed languages takes milliseconds; past this, give up.
+LIST_SECONDS = 30.0
 
 
 class Stopped(Exception):
@@ -69,7 +71,8 @@ class TesseractEngine:
         """The languages the installed Tesseract has data for."""
         # pytesseract.get_languages would do, but it reads the command from
         # a module global that a reader of its own command must not change.
-        output = self._run([self.command, "--list-langs"], None, None)
+        deadline = time.monotonic() + LIST_SECONDS
+        output = self._run([self.command, "--list-langs"], None, deadline)
         lines = output.decode("utf-8", "replace").splitlines()
         return frozenset(line.strip() for line in lines[1:] if line.strip())
 
@@ -121,7 +124,7 @@ class TesseractEngine:
         self,
         args: list[str],
         stop: threading.Event | None,
-        deadline: float | None,
+        deadline: float,
     ) -> bytes:
         started = time.monotonic()
         process = subprocess.Popen(  # noqa: S603 - our own fixed arguments
@@ -139,7 +142,7 @@ class TesseractEngine:
                 except subprocess.TimeoutExpired:
                     if stop is not None and stop.is_set():
                         raise Stopped from None
-                    if deadline is not None and time.monotonic() > deadline:
+                    if time.monotonic() > deadline:
                         raise TimedOut from None
         finally:
             if process.returncode is None:

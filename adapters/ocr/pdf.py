@@ -66,6 +66,8 @@ class PdfPages:
                 finally:
                     text_page.close()
                 pictures = _picture_share(page)
+            except pdfium.PdfiumError as error:
+                raise _broken_page(index) from error
             finally:
                 page.close()
 
