@@ -290,7 +290,9 @@ class TesseractReader(TextReader):
 
 
 def _write(path: Path, image: np.ndarray) -> None:
-    # Uncompressed BMP: encoding a page as PNG costs more than Tesseract
-    # then saves on reading it.
+    # Uncompressed BMP in a file. Measured on a noisy A4 page at 300 dpi:
+    # PNG took 0.26 s to encode and saved Tesseract nothing in reading;
+    # BMP takes 0.005 s. Through stdin Tesseract read the same 8 MB about
+    # 0.2 s slower than from a file.
     if not cv2.imwrite(str(path), image):
         raise OSError(f"Could not write the page image {path}.")
