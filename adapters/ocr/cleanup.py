@@ -14,6 +14,8 @@ needs nothing comes back untouched. The steps, in order:
 
 The page stays grayscale: Tesseract's own thresholding of a clean gray
 page reads as well as binarizing here, and better on blurred pages.
+A page that is mostly dark is inverted first, as light letters on dark
+paper.
 """
 
 from __future__ import annotations
@@ -114,8 +116,13 @@ def clean_page(
     Small text is not enlarged past ``max_pixels``. With ``may_turn_over``
     false the page keeps the way up it came in, whatever the survey says.
     """
-    survey = survey_page(gray)
     page = CleanPage(gray)
+    if np.median(gray[::16, ::16]) < 128:
+        # Light letters on a dark page: Tesseract is told not to look for
+        # inverted text (see engine.py), so the page is inverted here.
+        gray = page.image = cv2.bitwise_not(gray)
+        page.steps.append("invert")
+    survey = survey_page(gray)
 
     if survey.background is not None:
         background = cv2.resize(

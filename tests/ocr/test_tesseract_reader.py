@@ -9,7 +9,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from tasks_api.adapters.ocr.tesseract import TesseractReader
 from tasks_api.domain.errors import JobCancelled, UnreadableDocument
@@ -56,6 +56,15 @@ def test_a_page_turned_upside_down_reads_its_words(reader, tmp_path):
     page.rotate(180).save(tmp_path / "turned.jpg", quality=90)
 
     (read,) = read_all(reader, tmp_path / "turned.jpg", "image/jpeg")
+
+    assert words_found(truth, read.text) >= 0.95
+
+
+def test_light_letters_on_a_dark_page_are_read(reader, tmp_path):
+    page, truth = small_page(seed=15)
+    ImageOps.invert(page).save(tmp_path / "negative.png")
+
+    (read,) = read_all(reader, tmp_path / "negative.png", "image/png")
 
     assert words_found(truth, read.text) >= 0.95
 
