@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
+from tasks_api.entrypoints.client import EXIT_CODES_HELP, add_client_commands
 from tasks_api.entrypoints.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger(__name__)
@@ -18,6 +19,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not hasattr(args, "run"):
         parser.print_help()
         return 2
+    if not getattr(args, "needs_settings", True):
+        # Client commands talk to a server; they read no server settings.
+        return args.run(None, args)
 
     try:
         settings = load_settings()
@@ -32,6 +36,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="tasks-api",
         description="Projects and tasks whose attachments are read by OCR "
         "and summarized. Settings come from the environment and .env.",
+        epilog=EXIT_CODES_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(title="commands")
 
@@ -74,6 +80,8 @@ def _parser() -> argparse.ArgumentParser:
         "--threads", type=int, default=2, help="threads per process (default 2)"
     )
     worker.set_defaults(run=_worker)
+
+    add_client_commands(commands)
     return parser
 
 

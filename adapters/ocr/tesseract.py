@@ -185,7 +185,9 @@ class TesseractReader(TextReader):
             for future in running:
                 future.cancel()
             wait_for(running)
-            pool.shutdown(wait=False)
+            # Join the page threads here: left for the interpreter to join
+            # at exit, they hold up the shutdown of a gevent process.
+            pool.shutdown(wait=True, cancel_futures=True)
 
     def _wait(self, future: Future[str], is_cancelled: Callable[[], bool]) -> str:
         while True:

@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 from tasks_api.entrypoints.http import (
     attachments,
     auth,
+    console,
     internal,
     live,
     metrics,
@@ -74,6 +75,7 @@ def create_app(services: Any) -> Flask:
         api.register_blueprint(blueprint)
 
     app.register_blueprint(ops.blp)
+    app.register_blueprint(console.blp)
     # Worker-only routes: outside flask-smorest, so outside the public document.
     app.register_blueprint(internal.blp)
     app.register_blueprint(metrics.blp)

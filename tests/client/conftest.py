@@ -5,18 +5,18 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import servers
 from e2e.client import ApiClient
 from servers import RunningProcess, api_server
 
 # The same commands `tasks-api` gains through add_client_commands.
-CLIENT = [sys.executable, "-m", "tasks_api.entrypoints.client"]
+CLIENT = [servers.TASKS_API]
 PASSWORD = "a long enough password"
 
 
