@@ -92,18 +92,6 @@ def test_a_finished_jobs_stream_replays_the_history_and_closes(user: ApiClient) 
     assert [e.id for e in everything] == list(range(1, len(everything) + 1))
 
 
-def test_an_idle_stream_gets_heartbeats(user: ApiClient, tmp_path: Path) -> None:
-    busy = slow_job(user, tmp_path, pages=3)
-    waiting = text_job(user)
-
-    stream = open_stream(live_url(user, waiting), user.token)
-    events = until_final(stream)
-    until_final(open_stream(live_url(user, busy), user.token))
-
-    assert "keep-alive" in stream.comments
-    assert events[-1].data["status"] == "succeeded"
-
-
 def test_someone_elses_job_is_a_404_before_any_event(
     embedded: RunningProcess, user: ApiClient
 ) -> None:
