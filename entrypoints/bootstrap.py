@@ -15,10 +15,6 @@ from tasks_api.entrypoints.settings import Settings, load_settings
 
 log = logging.getLogger(__name__)
 
-SWEEP_EVERY_SECONDS = 60.0
-# A queued job this old was probably lost by the queue, not just waiting.
-QUEUED_TOO_LONG = timedelta(minutes=2)
-
 
 def build_container(settings: Settings) -> Container:
     return Container(settings=providers.Object(settings))
@@ -41,26 +37,28 @@ def build_app(settings: Settings | None = None, sweep: bool = True) -> Flask:
             older_than=timedelta(0), beat_older_than=timedelta(0)
         )
     if sweep:
-        start_sweeper(services)
+        start_sweeper(services, settings)
     return create_app(services)
 
 
-def start_sweeper(
-    services: Container, every: float = SWEEP_EVERY_SECONDS
-) -> threading.Thread:
-    """Re-send stalled jobs every ``every`` seconds, for as long as the process lives.
+def start_sweeper(services: Container, settings: Settings) -> threading.Thread:
+    """Re-send stalled jobs every SWEEP_SECONDS, for as long as the process lives.
 
-    Every API process runs one; two sweeps sending the same job is harmless.
+    A queued job older than JOB_REQUEUE_SECONDS was probably lost by the
+    queue, not just waiting. Every API process runs a sweep; two sweeps
+    sending the same job is harmless.
     """
+    every = settings.sweep_seconds
+    queued_too_long = timedelta(seconds=settings.job_requeue_seconds)
 
     def sweep_forever() -> None:
         stop = threading.Event()
         while not stop.wait(every):
             try:
-                services.job_lifecycle().resend_stalled(older_than=QUEUED_TOO_LONG)
+                services.job_lifecycle().resend_stalled(older_than=queued_too_long)
             except Exception:
                 log.warning(
-                    "The stalled-job sweep failed; trying again in %.0f s.",
+                    "The stalled-job sweep failed; trying again in %d s.",
                     every,
                     exc_info=True,
                 )

@@ -15,6 +15,7 @@ server code paths, the Cloudinary SDK or Dramatiq.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 
 from dependency_injector import containers, providers
@@ -89,7 +90,12 @@ def open_summarizer(settings: Settings) -> Summarizer:
 def open_reader(settings: Settings) -> TextReader:
     from tasks_api.adapters.ocr.tesseract import TesseractReader
 
-    return TesseractReader()
+    return TesseractReader(
+        max_pages=settings.ocr_max_pages,
+        max_pixels=settings.ocr_max_pixels,
+        page_timeout_seconds=settings.ocr_page_timeout_seconds,
+        tesseract_cmd=settings.tesseract_cmd,
+    )
 
 
 def open_event_bus(settings: Settings) -> EventBus:
@@ -145,11 +151,22 @@ class Container(containers.DeclarativeContainer):
     # Given its `queue` below the class: queue -> pipeline -> gateway ->
     # lifecycle -> queue is a cycle in embedded mode, broken by the queue
     # resolving the pipeline only when it runs a job.
-    job_lifecycle = providers.Singleton(JobLifecycle, storage, job_events, summarizer)
+    job_lifecycle = providers.Singleton(
+        JobLifecycle,
+        storage,
+        job_events,
+        summarizer,
+        max_attempts=settings.provided.job_max_attempts,
+        stale_after=providers.Callable(
+            lambda seconds: timedelta(seconds=seconds),
+            settings.provided.job_stale_seconds,
+        ),
+    )
     pipeline = providers.Singleton(
         DocumentPipeline,
         gateway=providers.Singleton(DirectJobGateway, job_lifecycle, file_store),
         reader=text_reader,
+        max_attempts=settings.provided.job_max_attempts,
     )
     queue = providers.Singleton(open_queue, settings, pipeline.provider)
 
@@ -163,6 +180,7 @@ class Container(containers.DeclarativeContainer):
             settings.provided.worker_secret,
         ),
         reader=text_reader,
+        max_attempts=settings.provided.job_max_attempts,
     )
 
     cleanup = providers.Factory(AttachmentCleanup, storage, file_store)

@@ -52,6 +52,14 @@ class Settings:
     max_jobs_in_flight: int = 20
     max_streams_per_user: int = 20
     sse_heartbeat_seconds: float = 15.0
+    ocr_max_pages: int = 200
+    ocr_max_pixels: int = 40_000_000
+    ocr_page_timeout_seconds: int = 60
+    tesseract_cmd: str = "tesseract"
+    job_max_attempts: int = 3
+    job_stale_seconds: int = 300
+    job_requeue_seconds: int = 120
+    sweep_seconds: int = 60
     login_failures_per_address: str = "30 per 10 minutes"
     login_failures_per_account: str = "10 per 10 minutes"
     trusted_proxies: int = 0
@@ -123,6 +131,18 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         sse_heartbeat_seconds=_integer(
             env, "SSE_HEARTBEAT_SECONDS", 15, low=1, high=300
         ),
+        ocr_max_pages=_integer(env, "OCR_MAX_PAGES", 200, low=1, high=10_000),
+        ocr_max_pixels=_integer(
+            env, "OCR_MAX_PIXELS", 40_000_000, low=10_000, high=1_000_000_000
+        ),
+        ocr_page_timeout_seconds=_integer(
+            env, "OCR_PAGE_TIMEOUT_SECONDS", 60, low=1, high=3600
+        ),
+        tesseract_cmd=env.get("TESSERACT_CMD", "tesseract"),
+        job_max_attempts=_integer(env, "JOB_MAX_ATTEMPTS", 3, low=1, high=20),
+        job_stale_seconds=_integer(env, "JOB_STALE_SECONDS", 300, low=1),
+        job_requeue_seconds=_integer(env, "JOB_REQUEUE_SECONDS", 120, low=1),
+        sweep_seconds=_integer(env, "SWEEP_SECONDS", 60, low=1, high=3600),
         login_failures_per_address=_rate(
             env, "LOGIN_FAILURES_PER_ADDRESS", "30 per 10 minutes"
         ),
