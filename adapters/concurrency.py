@@ -15,7 +15,9 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
+
+T = TypeVar("T")
 
 
 def gevent_is_active() -> bool:
@@ -48,6 +50,20 @@ def thread_rlock() -> threading.RLock:
 
         return monkey.get_original("threading", "_CRLock")()
     return threading.RLock()
+
+
+def off_the_loop(function: Callable[..., T], *args: Any) -> T:
+    """Call ``function`` on a real thread when gevent runs this process.
+
+    The calling greenlet waits; every other greenlet keeps running. Outside
+    gevent it is a plain call. For short CPU work that releases the GIL,
+    such as Argon2, which would otherwise stall every open stream.
+    """
+    if gevent_is_active():
+        import gevent
+
+        return gevent.get_hub().threadpool.apply(function, args)
+    return function(*args)
 
 
 def start_native_thread(target: Callable[[], None]) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from argon2 import PasswordHasher as _Argon2
 from argon2.exceptions import InvalidHashError, VerificationError
 
+from tasks_api.adapters.concurrency import off_the_loop
 from tasks_api.ports.security import PasswordHasher
 
 
@@ -12,8 +13,9 @@ class Argon2PasswordHasher(PasswordHasher):
     """Argon2id with argon2-cffi's recommended parameters.
 
     One hash costs about 50 ms of CPU and 64 MiB of memory by default. Under
-    gevent that time blocks the whole process, so the HTTP layer runs it in a
-    thread pool; tests pass cheaper parameters.
+    gevent that would stall every greenlet of the process, open streams
+    included, so hashing and verifying run on gevent's thread pool (argon2
+    releases the GIL). Tests pass cheaper parameters.
     """
 
     def __init__(
@@ -32,9 +34,12 @@ class Argon2PasswordHasher(PasswordHasher):
         )
 
     def hash(self, password: str) -> str:
-        return self._argon2.hash(password)
+        return off_the_loop(self._argon2.hash, password)
 
     def verify(self, password_hash: str, password: str) -> bool:
+        return off_the_loop(self._verify, password_hash, password)
+
+    def _verify(self, password_hash: str, password: str) -> bool:
         try:
             return self._argon2.verify(password_hash, password)
         except (VerificationError, InvalidHashError):
