@@ -14,6 +14,7 @@ server code paths, the Cloudinary SDK or Dramatiq.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -115,7 +116,11 @@ def open_queue(
         from tasks_api.adapters.queue.dramatiq import DramatiqJobQueue, build_broker
 
         return DramatiqJobQueue(build_broker(settings.redis_host, settings.redis_port))
-    return InProcessJobQueue(lambda job_id: pipeline().run(job_id))
+    # One job per core: a one-page document keeps only one Tesseract busy,
+    # so single pages need several jobs at once to use the machine.
+    return InProcessJobQueue(
+        lambda job_id: pipeline().run(job_id), workers=os.cpu_count() or 1
+    )
 
 
 def open_replay_guard(settings: Settings) -> ReplayGuard:
