@@ -389,6 +389,13 @@ class InMemoryJobRepository(JobRepository):
                 if job.owner_id == owner_id and job.status in UNFINISHED
             )
 
+    def count_by_status(self) -> dict[JobStatus, int]:
+        counts = dict.fromkeys(JobStatus, 0)
+        with self._tables.lock:
+            for job in self._tables.jobs.values():
+                counts[job.status] += 1
+        return counts
+
     def delete_by_attachments(self, attachment_ids: Collection[str]) -> list[str]:
         wanted = set(attachment_ids)
         with self._tables.lock:

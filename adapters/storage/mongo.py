@@ -422,6 +422,15 @@ class MongoJobRepository(JobRepository):
             {"owner_id": owner_id, "status": {"$in": _UNFINISHED}}
         )
 
+    def count_by_status(self) -> dict[JobStatus, int]:
+        # One count per status rather than a $group: each is answered from
+        # the (status, queued_at) index alone, where a $group reads every
+        # document.
+        return {
+            status: self._jobs.count_documents({"status": status.value})
+            for status in JobStatus
+        }
+
     def delete_by_attachments(self, attachment_ids: Collection[str]) -> list[str]:
         query = {"attachment_id": {"$in": list(attachment_ids)}}
         return [doc["_id"] for doc in _delete_in_rounds(self._jobs, query)]

@@ -576,6 +576,17 @@ class SqliteJobRepository(JobRepository):
             ).fetchone()
         return int(row[0])
 
+    def count_by_status(self) -> dict[JobStatus, int]:
+        # Answered from the (status, queued_at) index, without the rows.
+        with self._db.connection() as conn:
+            rows = conn.execute(
+                "SELECT status, COUNT(*) FROM jobs GROUP BY status"
+            ).fetchall()
+        counts = dict.fromkeys(JobStatus, 0)
+        for status, count in rows:
+            counts[JobStatus(status)] = int(count)
+        return counts
+
     def delete_by_attachments(self, attachment_ids: Collection[str]) -> list[str]:
         rows = _delete_where_in(self._db, "jobs", "attachment_id", attachment_ids, "id")
         return [row["id"] for row in rows]

@@ -178,6 +178,15 @@ class JobRepository(abc.ABC):
     def count_unfinished(self, owner_id: str) -> int: ...
 
     @abc.abstractmethod
+    def count_by_status(self) -> dict[JobStatus, int]:
+        """How many jobs of every user are in each status, for metrics.
+
+        Every status is a key, with 0 when no job is in it. A pass over the
+        status index: cheap for a scrape every few seconds, but it grows
+        with the jobs kept.
+        """
+
+    @abc.abstractmethod
     def delete_by_attachments(self, attachment_ids: Collection[str]) -> list[str]:
         """Remove the jobs of these attachments and return their ids."""
 

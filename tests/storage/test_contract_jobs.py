@@ -376,6 +376,25 @@ def test_unfinished_jobs_are_counted_per_owner(storage: Storage) -> None:
     assert storage.jobs.count_unfinished("nobody") == 0
 
 
+def test_jobs_of_every_owner_are_counted_by_status(storage: Storage) -> None:
+    empty = storage.jobs.count_by_status()
+    add_job(storage)
+    add_job(storage, owner_id="someone-else")
+    add_job(storage, status=JobStatus.RUNNING)
+    add_job(storage, status=JobStatus.FAILED, owner_id="someone-else")
+
+    counts = storage.jobs.count_by_status()
+
+    assert empty == dict.fromkeys(JobStatus, 0)
+    assert counts == {
+        JobStatus.QUEUED: 2,
+        JobStatus.RUNNING: 1,
+        JobStatus.SUCCEEDED: 0,
+        JobStatus.FAILED: 1,
+        JobStatus.CANCELLED: 0,
+    }
+
+
 def test_deleting_by_attachments_returns_the_job_ids_removed(
     storage: Storage,
 ) -> None:
