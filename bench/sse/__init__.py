@@ -1,0 +1,1 @@
+"""bench/sse: how many live event streams one API process holds, and at what cost."""
