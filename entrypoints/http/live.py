@@ -112,6 +112,9 @@ class JobLive(MethodView):
             # 204 tells EventSource the stream is over for good: stop retrying.
             return Response(status=204)
         response = Response(_as_sse(events), mimetype="text/event-stream")
+        # Runs when the server is done with the response, even if the client
+        # left before the first event was read.
+        response.call_on_close(events.close)
         response.headers["Cache-Control"] = "no-cache"
         response.headers["X-Accel-Buffering"] = "no"
         return response
@@ -137,14 +140,9 @@ def _last_event_id() -> int:
 
 def _as_sse(events: Iterator[JobEvent | Heartbeat]) -> Iterator[str]:
     yield f"retry: {RETRY_MILLISECONDS}\n\n"
-    try:
-        for item in events:
-            if isinstance(item, Heartbeat):
-                yield ": keep-alive\n\n"
-                continue
-            data = json.dumps(item.data, separators=(",", ":"))
-            yield f"id: {item.seq}\nevent: {item.type.value}\ndata: {data}\n\n"
-    finally:
-        close = getattr(events, "close", None)
-        if close is not None:
-            close()
+    for item in events:
+        if isinstance(item, Heartbeat):
+            yield ": keep-alive\n\n"
+            continue
+        data = json.dumps(item.data, separators=(",", ":"))
+        yield f"id: {item.seq}\nevent: {item.type.value}\ndata: {data}\n\n"

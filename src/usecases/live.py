@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 from tasks_api.domain.errors import TooMany
@@ -61,6 +61,35 @@ class StreamLimits:
             return sum(self._open.values())
 
 
+class LiveStream:
+    """An open stream of events; ``close`` releases it, read or not.
+
+    A generator's ``finally`` runs only once it has started, and a client
+    can leave before the first event is read; closing this object frees the
+    subscription and the user's stream slot either way.
+    """
+
+    def __init__(
+        self,
+        events: Generator[JobEvent | Heartbeat, None, None],
+        release: Callable[[], None],
+    ) -> None:
+        self._events = events
+        self._release: Callable[[], None] | None = release
+
+    def __iter__(self) -> LiveStream:
+        return self
+
+    def __next__(self) -> JobEvent | Heartbeat:
+        return next(self._events)
+
+    def close(self) -> None:
+        release, self._release = self._release, None
+        if release is not None:
+            self._events.close()
+            release()
+
+
 class JobFollower:
     def __init__(
         self,
@@ -78,7 +107,7 @@ class JobFollower:
 
     def follow(
         self, owner_id: str, job_id: str, after_seq: int = 0
-    ) -> Iterator[JobEvent | Heartbeat] | None:
+    ) -> LiveStream | None:
         """Check access now, then return the stream of the job's events.
 
         Raises ``NotFound`` for someone else's job and ``TooMany`` past the
@@ -97,50 +126,52 @@ class JobFollower:
         except BaseException:
             self._limits.release(owner_id)
             raise
-        return self._stream(owner_id, job_id, after_seq, subscription)
+
+        def release() -> None:
+            subscription.close()
+            self._limits.release(owner_id)
+            log.debug("Stream of job %r closed.", job_id)
+
+        return LiveStream(self._stream(job_id, after_seq, subscription), release)
 
     def _saw_the_end(self, job_id: str, after_seq: int) -> bool:
         rest = self._storage.job_events.list(job_id, after_seq - 1)
         return len(rest) == 1 and rest[0].seq == after_seq and _is_final(rest[0])
 
     def _stream(
-        self, owner_id: str, job_id: str, after_seq: int, subscription: Subscription
-    ) -> Iterator[JobEvent | Heartbeat]:
+        self, job_id: str, after_seq: int, subscription: Subscription
+    ) -> Generator[JobEvent | Heartbeat, None, None]:
+        """The events after ``after_seq``, up to and including the final one."""
         sent = after_seq
-        try:
-            for event in self._storage.job_events.list(job_id, sent):
-                yield event
-                sent = event.seq
-                if _is_final(event):
-                    return
+        for event in self._storage.job_events.list(job_id, sent):
+            yield event
+            sent = event.seq
+            if _is_final(event):
+                return
 
-            while True:
-                quiet = True
-                for event in subscription.events(self.heartbeat_seconds):
-                    quiet = False
-                    if event.seq <= sent:
-                        continue
-                    missed = (
-                        self._storage.job_events.list(job_id, sent)
-                        if event.seq > sent + 1
-                        else [event]
-                    )
-                    for caught_up in missed:
-                        yield caught_up
-                        sent = caught_up.seq
-                        if _is_final(caught_up):
-                            return
-                if quiet:
-                    for missed in self._storage.job_events.list(job_id, sent):
-                        yield missed
-                        sent = missed.seq
-                        if _is_final(missed):
-                            return
-                    yield Heartbeat()
-        finally:
-            subscription.close()
-            self._limits.release(owner_id)
-            log.debug("Stream of job %r closed after event %d.", job_id, sent)
+        while True:
+            quiet = True
+            for event in subscription.events(self.heartbeat_seconds):
+                quiet = False
+                if event.seq <= sent:
+                    continue
+                missed = (
+                    self._storage.job_events.list(job_id, sent)
+                    if event.seq > sent + 1
+                    else [event]
+                )
+                for caught_up in missed:
+                    yield caught_up
+                    sent = caught_up.seq
+                    if _is_final(caught_up):
+                        return
+            if quiet:
+                for missed in self._storage.job_events.list(job_id, sent):
+                    yield missed
+                    sent = missed.seq
+                    if _is_final(missed):
+                        return
+                yield Heartbeat()
 
 
 def _is_final(event: JobEvent) -> bool:
