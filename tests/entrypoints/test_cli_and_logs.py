@@ -1,0 +1,63 @@
+"""The tasks-api command's migrate, and JSON log lines."""
+
+from __future__ import annotations
+
+import json
+import logging
+import subprocess
+import sys
+from pathlib import Path
+
+from tasks_api.entrypoints.logs import JsonFormatter
+
+TASKS_API = str(Path(sys.executable).with_name("tasks-api"))
+
+
+def _tasks_api(*args: str, data_dir: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [TASKS_API, *args],
+        env={"DATA_DIR": str(data_dir), "PATH": "/usr/bin:/bin"},
+        cwd=data_dir.parent,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_migrate_applies_each_migration_once(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+
+    first = _tasks_api("migrate", data_dir=data_dir)
+    second = _tasks_api("migrate", data_dir=data_dir)
+
+    assert first.returncode == 0, first.stderr
+    assert first.stdout.startswith("applied: 0001_initial, 0002")
+    assert second.stdout.strip() == "nothing to apply"
+
+
+def test_every_command_explains_itself(tmp_path: Path) -> None:
+    for command in ("serve", "migrate", "worker", "upload"):
+        help_text = _tasks_api(command, "--help", data_dir=tmp_path)
+
+        assert help_text.returncode == 0
+        assert len(help_text.stdout.splitlines()) > 3, command
+
+
+def test_a_json_log_line_carries_the_request_fields() -> None:
+    record = logging.makeLogRecord(
+        {
+            "name": "tasks_api.access",
+            "levelname": "INFO",
+            "msg": "GET %s %d",
+            "args": ("/healthz", 200),
+            "request_id": "abc",
+            "duration_ms": 1.5,
+        }
+    )
+
+    line = json.loads(JsonFormatter().format(record))
+
+    assert line["message"] == "GET /healthz 200"
+    assert line["request_id"] == "abc" and line["duration_ms"] == 1.5
+    assert line["level"] == "INFO" and line["logger"] == "tasks_api.access"
