@@ -1,0 +1,1 @@
+"""Fault tests: real processes killed, restarted and starved mid-run."""
