@@ -132,9 +132,39 @@ def open_replay_guard(settings: Settings) -> ReplayGuard:
     return MemoryReplayGuard()
 
 
-def readiness_checks(storage: Storage, queue: JobQueue) -> dict[str, Callable[[], Any]]:
+def open_redis_probe(settings: Settings) -> Callable[[], Any] | None:
+    """A ping of Redis with short timeouts, when REDIS_HOST is set.
+
+    Redis carries the job queue, live events, login throttling and the
+    worker replay guard. The probe has a client of its own so a stalled
+    Redis fails readiness within about two seconds, where the broker's
+    client would wait out its 30 s read timeout; its one retry, at once,
+    replaces a connection that Redis dropped on a restart.
+    """
+    if not settings.redis_host:
+        return None
+    import redis
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    client = redis.Redis(
+        host=settings.redis_host,
+        port=settings.redis_port,
+        socket_connect_timeout=1,
+        socket_timeout=1,
+        retry=Retry(NoBackoff(), retries=1),
+    )
+    return client.ping
+
+
+def readiness_checks(
+    storage: Storage, queue: JobQueue, redis_probe: Callable[[], Any] | None
+) -> dict[str, Callable[[], Any]]:
     """Each backing service by name, with a call that raises if it is down."""
-    return {"storage": storage.ping, "queue": queue.ping}
+    checks = {"storage": storage.ping, "queue": queue.ping}
+    if redis_probe is not None:
+        checks["redis"] = redis_probe
+    return checks
 
 
 class Container(containers.DeclarativeContainer):
@@ -218,7 +248,8 @@ class Container(containers.DeclarativeContainer):
 
     replay_guard = providers.Singleton(open_replay_guard, settings)
 
-    readiness_checks = providers.Callable(readiness_checks, storage, queue)
+    redis_probe = providers.Singleton(open_redis_probe, settings)
+    readiness_checks = providers.Callable(readiness_checks, storage, queue, redis_probe)
 
 
 Container.job_lifecycle.add_kwargs(queue=Container.queue)

@@ -153,3 +153,18 @@ class DramatiqJobQueue(JobQueue):
     def ping(self) -> None:
         """Raise unless Redis answers."""
         self._broker.client.ping()
+
+    def depth(self) -> int:
+        """Messages waiting on ``jobs``, and delayed ones not yet due.
+
+        Read from Dramatiq's keys in one round trip: the list of ids
+        waiting on the queue and the hash of delayed messages, which keeps
+        a delayed message until it is due and moved to the queue. Messages
+        a worker has already reserved are not counted.
+        """
+        prefix = f"{self._broker.namespace}:{QUEUE_NAME}"
+        with self._broker.client.pipeline(transaction=False) as pipe:
+            pipe.llen(prefix)
+            pipe.hlen(f"{prefix}.DQ.msgs")
+            waiting, delayed = pipe.execute()
+        return int(waiting) + int(delayed)

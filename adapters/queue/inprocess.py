@@ -55,6 +55,10 @@ class InProcessJobQueue(JobQueue):
         with self._lock:
             return len(self._due)
 
+    def depth(self) -> int:
+        """Jobs in the heap: due ones not yet taken, and delayed retries."""
+        return self.pending()
+
     def shutdown(self) -> None:
         self._stopped = True
 

@@ -18,3 +18,12 @@ class JobQueue(abc.ABC):
 
     def ping(self) -> None:  # noqa: B027 - optional hook, nothing to check by default
         """Raise if the queue cannot take jobs right now."""
+
+    def depth(self) -> int:
+        """How many jobs wait to be started, delayed ones included.
+
+        For metrics. Not abstract, so that test doubles need not answer;
+        a queue that cannot tell raises ``NotImplementedError``, the
+        default here, and the metric is left out.
+        """
+        raise NotImplementedError(f"{type(self).__name__} cannot tell its depth.")
