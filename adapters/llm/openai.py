@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import openai
 from openai.types.chat import ChatCompletion
+from prometheus_client import Counter
 
 from tasks_api.adapters.llm.chunking import estimate_tokens, split_into_chunks
 from tasks_api.domain.errors import JobError, TransientFailure, UnreadableDocument
@@ -24,6 +25,32 @@ log = logging.getLogger(__name__)
 # chunk_tokens over a summary's size (some 20 times with the defaults), so
 # a 300-page text needs two.
 _MAX_ROUNDS = 6
+
+# Counted in prometheus_client's default registry, in whichever process
+# summarizes (the API). One call is one completion asked for; the SDK's
+# own retries inside it are not counted apart. Outcomes: ok; retryable
+# (timeouts, 429, 5xx, unusable answers); misconfigured (key, URL or
+# model); rejected (the server or its filter refused the document).
+# Children are made here, so every series shows from the start and a
+# call touches only its own child.
+_OUTCOMES = ("ok", "retryable", "misconfigured", "rejected")
+_TOKEN_KINDS = ("prompt", "completion")
+_LLM_CALLS = Counter(
+    "tasks_api_llm_calls",
+    "Chat completions asked of the model server, by outcome.",
+    ["outcome"],
+)
+_LLM_TOKENS = Counter(
+    "tasks_api_llm_tokens",
+    "Tokens the model server said a completion used, by outcome and kind.",
+    ["outcome", "kind"],
+)
+_CALLS = {outcome: _LLM_CALLS.labels(outcome) for outcome in _OUTCOMES}
+_TOKENS = {
+    (outcome, kind): _LLM_TOKENS.labels(outcome, kind)
+    for outcome in _OUTCOMES
+    for kind in _TOKEN_KINDS
+}
 
 _SYSTEM_PROMPT = """\
 You summarize documents. The user message holds one document between the \
@@ -212,14 +239,23 @@ class OpenAISummarizer(Summarizer):
                 ],
             )
         except openai.OpenAIError as error:
-            raise _translate(error, self.model) from error
+            failure = _translate(error, self.model)
+            _count_call(failure)
+            raise failure from error
         except json.JSONDecodeError as error:
-            raise TransientFailure(
+            failure = TransientFailure(
                 "The model server sent a body that is not JSON.", model=self.model
-            ) from error
+            )
+            _count_call(failure)
+            raise failure from error
 
-        summary = _summary_from(completion, self.model)
         usage = getattr(completion, "usage", None)
+        try:
+            summary = _summary_from(completion, self.model)
+        except JobError as error:
+            _count_call(error, usage)
+            raise
+        _count_call(None, usage)
         if usage is not None and isinstance(usage.total_tokens, int):
             tally.tokens += usage.total_tokens
         else:
@@ -233,6 +269,24 @@ class OpenAISummarizer(Summarizer):
             time.monotonic() - started,
         )
         return summary
+
+
+def _count_call(error: JobError | None, usage: object = None) -> None:
+    """Count one completion by outcome, with the tokens the server reported."""
+    if error is None:
+        outcome = "ok"
+    elif isinstance(error, TransientFailure):
+        outcome = "retryable"
+    elif error.code == "llm_misconfigured":
+        outcome = "misconfigured"
+    else:
+        outcome = "rejected"
+
+    _CALLS[outcome].inc()
+    for kind in _TOKEN_KINDS:
+        tokens = getattr(usage, f"{kind}_tokens", None)
+        if isinstance(tokens, int) and tokens > 0:
+            _TOKENS[outcome, kind].inc(tokens)
 
 
 def _summary_from(completion: object, model: str) -> str:

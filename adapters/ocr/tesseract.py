@@ -16,6 +16,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from prometheus_client import Histogram
 
 from tasks_api.adapters.concurrency import thread_lock
 from tasks_api.adapters.ocr.cleanup import CleanPage, clean_page, transform
@@ -39,6 +40,16 @@ CANCEL_POLL_SECONDS = 0.15
 LOW_CONFIDENCE = 70.0
 # Orientation answers less sure than this are ignored.
 MIN_ORIENTATION_CONFIDENCE = 2.0
+
+# In prometheus_client's default registry, so it is counted in whichever
+# process reads: the embedded API, or a worker, whose Dramatiq middleware
+# serves it. Pages that take their text from a PDF's text layer are not
+# timed; neither are pages that fail or are stopped.
+PAGE_SECONDS = Histogram(
+    "tasks_api_ocr_page_seconds",
+    "Time to draw, clean and read one page with Tesseract.",
+    buckets=(0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120),
+)
 
 
 class TesseractReader(TextReader):
@@ -238,12 +249,14 @@ class TesseractReader(TextReader):
         finally:
             image.unlink(missing_ok=True)
 
+        seconds = time.monotonic() - started
+        PAGE_SECONDS.observe(seconds)
         log.debug(
             "Page %d: %d words at confidence %.0f in %.2f s after %s.",
             number,
             reading.words,
             reading.confidence,
-            time.monotonic() - started,
+            seconds,
             ", ".join(page.steps) or "no clean-up",
         )
         return reading.text
