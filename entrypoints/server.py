@@ -11,6 +11,7 @@ import logging
 import socket
 from typing import Any
 
+import gevent
 from gevent import monkey
 from gunicorn.app.base import BaseApplication
 from gunicorn.workers.ggevent import GeventWorker
@@ -52,7 +53,23 @@ class GunicornServer(BaseApplication):
         from tasks_api.entrypoints.bootstrap import build_app
 
         configure_logging(self._settings.log_level, self._settings.log_format)
-        return build_app(self._settings)
+        return take_turns(build_app(self._settings))
+
+
+def take_turns(app: Any) -> Any:
+    """Let every other greenlet run before each request is handled.
+
+    gevent switches only when a greenlet waits, and a keep-alive client
+    whose next request is already buffered never makes its greenlet wait:
+    it would be served again and again while other connections queue.
+    Measured with wrk (bench/api): p99 fell from seconds to about 100 ms.
+    """
+
+    def wsgi(environ: dict[str, Any], start_response: Any) -> Any:
+        gevent.sleep(0)
+        return app(environ, start_response)
+
+    return wsgi
 
 
 def gunicorn_options(settings: Settings, host: str, port: int) -> dict[str, Any]:

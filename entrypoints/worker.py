@@ -18,13 +18,28 @@ is limited to fewer cores than the machine has. Scale out with machines.
 Each process holds as many messages as it has threads (Dramatiq's
 default is twice that), so a long OCR job never keeps a second job
 waiting behind it while other machines are idle.
+
+Metrics: with ``dramatiq_prom_port`` set in the environment, the worker
+adds Dramatiq's Prometheus middleware, and one more process serves
+``GET /metrics`` (any path answers) on that port, at
+``dramatiq_prom_host`` (Dramatiq's default ``0.0.0.0``; set
+``127.0.0.1`` unless Prometheus scrapes from another machine). It shows
+Dramatiq's message counts and durations for the ``jobs`` queue and what
+the adapters count here (``tasks_api_ocr_page_seconds``), summed over
+the worker processes: every process writes its metrics into files under
+``dramatiq_prom_db``, which ``tasks-api worker`` makes afresh for each
+run and removes at the end. Unset, no metrics are served. These are
+Dramatiq's own variables, read by Dramatiq itself; the port serves
+without authentication, so keep it on a private network.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import shutil
 import sys
+import tempfile
 
 import dramatiq
 import dramatiq.cli
@@ -41,6 +56,11 @@ from tasks_api.usecases.pipeline import DocumentPipeline
 log = logging.getLogger(__name__)
 
 WORKER_ENTRY = "tasks_api.entrypoints.worker:worker_main"
+
+# Dramatiq's own variables for its Prometheus middleware.
+METRICS_PORT_VARIABLE = "dramatiq_prom_port"
+METRICS_HOST_VARIABLE = "dramatiq_prom_host"
+METRICS_DIR_VARIABLE = "dramatiq_prom_db"
 
 # The settings ``run_worker`` was given, inherited by the worker processes
 # it forks; a process started any other way reads the environment.
@@ -73,6 +93,8 @@ def worker_main() -> None:
         raise SettingsError("REDIS_HOST: required to run a worker.")
 
     broker = build_broker(settings.redis_host, settings.redis_port)
+    if metrics_wanted():
+        broker.add_middleware(_prometheus_middleware())
     dramatiq.set_broker(broker)
     set_job_handler(build_pipeline(settings).run)
     log.info(
@@ -82,6 +104,29 @@ def worker_main() -> None:
         settings.redis_port,
         settings.worker_api_url,
     )
+
+
+def metrics_wanted() -> bool:
+    """Whether ``dramatiq_prom_port`` asks for the metrics server."""
+    return bool(os.environ.get(METRICS_PORT_VARIABLE))
+
+
+def _prometheus_middleware() -> dramatiq.Middleware:
+    """Dramatiq's Prometheus middleware, with this process's metrics shared.
+
+    The middleware's server runs in a process of its own and reads the
+    metric files every worker process writes. prometheus_client picks
+    between keeping values in memory and writing them to files when it
+    is imported, which ``tasks_api`` has done by now; so the choice is
+    made again here, before the middleware or the OCR reader define
+    their metrics, or they would stay in memory where nothing serves them.
+    """
+    from dramatiq.middleware.prometheus import DB_PATH, Prometheus
+    from prometheus_client import values
+
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = DB_PATH
+    values.ValueClass = values.get_value_class()
+    return Prometheus()
 
 
 def run_worker(settings: Settings, processes: int, threads: int) -> int:
@@ -102,6 +147,14 @@ def run_worker(settings: Settings, processes: int, threads: int) -> int:
     configure_logging(settings.log_level, settings.log_format)
     _settings = settings
     _prefetch_one_job_per_thread(threads)
+    metrics_dir = None
+    if metrics_wanted():
+        metrics_dir = _fresh_metrics_dir()
+        log.info(
+            "Serving worker metrics on %s:%s.",
+            os.environ.get(METRICS_HOST_VARIABLE, "0.0.0.0"),  # noqa: S104 - its default
+            os.environ[METRICS_PORT_VARIABLE],
+        )
     args = dramatiq.cli.make_argument_parser().parse_args(
         [
             WORKER_ENTRY,
@@ -121,7 +174,25 @@ def run_worker(settings: Settings, processes: int, threads: int) -> int:
         threads,
         settings.worker_api_url,
     )
-    return int(dramatiq.cli.main(args) or 0)
+    try:
+        return int(dramatiq.cli.main(args) or 0)
+    finally:
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
+
+
+def _fresh_metrics_dir() -> str | None:
+    """An empty directory for this run's metric files, unless one is set.
+
+    Files left by an earlier run would add its counts to this one's, and
+    the in-progress gauge of a killed process would never go down.
+    Returns the directory made here, to remove at the end.
+    """
+    if os.environ.get(METRICS_DIR_VARIABLE):
+        return None
+    made = tempfile.mkdtemp(prefix="tasks-api-worker-metrics-")
+    os.environ[METRICS_DIR_VARIABLE] = made
+    return made
 
 
 def _prefetch_one_job_per_thread(threads: int) -> None:

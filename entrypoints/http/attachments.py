@@ -82,7 +82,7 @@ def _upload(form: dict, task_id: str) -> tuple[Upload, int]:
 
 def _documented_upload(view: Callable[..., Any]) -> Callable[..., Any]:
     """The OpenAPI description both upload paths share."""
-    view = blp.arguments(UploadSchema, location="multipart")(view)
+    view = blp.arguments(UploadSchema(), location="multipart")(view)
     view = blp.response(202, UploadResultSchema)(view)
     view = blp.alt_response(
         200,
@@ -115,7 +115,7 @@ class TaskAttachments(MethodView):
         return _upload(form, task_id)
 
     @protected(blp)
-    @blp.arguments(PageQuerySchema, location="query")
+    @blp.arguments(PageQuerySchema(), location="query")
     @blp.response(200, AttachmentPageSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="No such task of yours.")
     def get(self, args: dict, task_id: str) -> dict:
@@ -208,7 +208,7 @@ class JobCancel(MethodView):
 @blp.route("/tasks/<task_id>/jobs")
 class TaskJobs(MethodView):
     @protected(blp)
-    @blp.arguments(PageQuerySchema, location="query")
+    @blp.arguments(PageQuerySchema(), location="query")
     @blp.response(200, JobPageSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="No such task of yours.")
     def get(self, args: dict, task_id: str) -> dict:

@@ -30,7 +30,7 @@ blp = Blueprint(
 
 @blp.route("/register")
 class Register(MethodView):
-    @blp.arguments(RegisterSchema)
+    @blp.arguments(RegisterSchema())
     @blp.response(201, UserSchema)
     @blp.alt_response(409, schema=ErrorSchema, description="The email is taken.")
     def post(self, body: dict) -> User:
@@ -43,7 +43,7 @@ class Login(MethodView):
     # Failed logins are counted per address and per account (limits.py).
     decorators: ClassVar = [login_failures_per_address, login_failures_per_account]
 
-    @blp.arguments(LoginSchema)
+    @blp.arguments(LoginSchema())
     @blp.response(200, TokenSchema)
     @blp.alt_response(
         401, schema=ErrorSchema, description="The email or password is wrong."
@@ -66,7 +66,7 @@ class Logout(MethodView):
 @blp.route("/password")
 class Password(MethodView):
     @protected(blp)
-    @blp.arguments(PasswordChangeSchema)
+    @blp.arguments(PasswordChangeSchema())
     @blp.response(200, TokenSchema)
     def post(self, body: dict) -> dict:
         """Change your password; earlier tokens stop working, a new one is returned."""

@@ -6,7 +6,7 @@ import functools
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, cast
 
-from flask import current_app, g, request
+from flask import Response, current_app, g, jsonify, request
 from flask_smorest import Blueprint
 
 from tasks_api.domain.errors import Unauthenticated
@@ -18,6 +18,7 @@ CONTAINER_KEY = "tasks_api.container"
 BEARER = [{"bearerAuth": []}]
 
 View = TypeVar("View", bound=Callable[..., Any])
+T = TypeVar("T")
 
 
 def container() -> Any:
@@ -64,6 +65,15 @@ def page_request(args: Mapping[str, Any]) -> PageRequest:
 
 
 def page_body(page: Page[Any], limit: int) -> dict[str, Any]:
-    """A page as the API answers it."""
+    """A page as the API answers it, items as they are, for a schema to dump."""
     next_cursor = page.next_cursor.encode() if page.next_cursor else None
     return {"items": page.items, "next_cursor": next_cursor, "limit": limit}
+
+
+def page_response(
+    page: Page[T], limit: int, item_json: Callable[[T], dict[str, Any]]
+) -> Response:
+    """A page as a finished JSON response, each item made by ``item_json``."""
+    body = page_body(page, limit)
+    body["items"] = [item_json(item) for item in page.items]
+    return jsonify(body)

@@ -45,6 +45,15 @@ login_failures_per_account = limiter.limit(
 )
 
 
+@limiter.request_filter
+def _not_a_login() -> bool:
+    """Only logins are limited: every other request skips the limiter's work.
+
+    Its check otherwise costs about 100 microseconds on every request.
+    """
+    return request.endpoint != "auth.Login"
+
+
 def install_limits(app: Flask, settings: Settings) -> None:
     app.config.update(
         RATELIMIT_STORAGE_URI=(

@@ -75,7 +75,7 @@ class JobStreamToken(MethodView):
 
 @blp.route("/jobs/<job_id>/live")
 class JobLive(MethodView):
-    @blp.arguments(LiveQuerySchema, location="query")
+    @blp.arguments(LiveQuerySchema(), location="query")
     @blp.doc(
         security=[*BEARER, {}],
         parameters=[

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -9,8 +10,8 @@ from tasks_api.domain.model import Project
 from tasks_api.entrypoints.http.common import (
     container,
     current_user,
-    page_body,
     page_request,
+    page_response,
     protected,
 )
 from tasks_api.entrypoints.http.errors import ErrorSchema
@@ -19,6 +20,7 @@ from tasks_api.entrypoints.http.schemas import (
     ProjectPageSchema,
     ProjectPatchSchema,
     ProjectSchema,
+    project_json,
 )
 
 blp = Blueprint(
@@ -29,16 +31,16 @@ blp = Blueprint(
 @blp.route("")
 class Projects(MethodView):
     @protected(blp)
-    @blp.arguments(PageQuerySchema, location="query")
+    @blp.arguments(PageQuerySchema(), location="query")
     @blp.response(200, ProjectPageSchema)
-    def get(self, args: dict) -> dict:
+    def get(self, args: dict) -> Response:
         """List your projects, newest first."""
         page = page_request(args)
         found = container().projects().list(current_user().id, page)
-        return page_body(found, page.limit)
+        return page_response(found, page.limit, project_json)
 
     @protected(blp)
-    @blp.arguments(ProjectSchema)
+    @blp.arguments(ProjectSchema())
     @blp.response(201, ProjectSchema)
     def post(self, body: dict) -> Project:
         """Create a project."""
@@ -55,7 +57,7 @@ class ProjectById(MethodView):
         return container().projects().get(current_user().id, project_id)
 
     @protected(blp)
-    @blp.arguments(ProjectSchema)
+    @blp.arguments(ProjectSchema())
     @blp.response(200, ProjectSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="No such project of yours.")
     def put(self, body: dict, project_id: str) -> Project:
@@ -63,7 +65,7 @@ class ProjectById(MethodView):
         return container().projects().update(current_user().id, project_id, body)
 
     @protected(blp)
-    @blp.arguments(ProjectPatchSchema)
+    @blp.arguments(ProjectPatchSchema())
     @blp.response(200, ProjectSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="No such project of yours.")
     def patch(self, body: dict, project_id: str) -> Project:

@@ -7,13 +7,15 @@ or a timestamp gets a 422 naming it instead of a silent no-op.
 
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
 from flask_smorest.fields import Upload
 from marshmallow import validate
 
 from tasks_api.domain.jobs import Job, JobStage, JobStatus
 from tasks_api.domain.listing import MAX_LIMIT, TaskSort
-from tasks_api.domain.model import Priority, TaskStatus
+from tasks_api.domain.model import Priority, Project, Task, TaskStatus
 
 
 def _not_blank(value: str) -> None:
@@ -112,6 +114,36 @@ class ProjectPatchSchema(ma.Schema):
 
 class ProjectPageSchema(PageSchema):
     items = ma.fields.List(ma.fields.Nested(ProjectSchema), required=True)
+
+
+# Fast paths for list pages. Dumping twenty items through marshmallow cost
+# about 300 microseconds a page, more than the query; these functions give
+# the same JSON as ProjectSchema and TaskSchema (a test compares them), and
+# the schemas still document the responses.
+
+
+def project_json(project: Project) -> dict[str, Any]:
+    return {
+        "id": project.id,
+        "name": project.name,
+        "description": project.description,
+        "created_at": project.created_at.isoformat(),
+        "updated_at": project.updated_at.isoformat(),
+    }
+
+
+def task_json(task: Task) -> dict[str, Any]:
+    return {
+        "id": task.id,
+        "project_id": task.project_id,
+        "title": task.title,
+        "description": task.description,
+        "status": task.status.value,
+        "priority": task.priority.value,
+        "due_date": task.due_date.isoformat() if task.due_date else None,
+        "created_at": task.created_at.isoformat(),
+        "updated_at": task.updated_at.isoformat(),
+    }
 
 
 # -- tasks ------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import Response
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
@@ -10,8 +11,8 @@ from tasks_api.domain.model import Task
 from tasks_api.entrypoints.http.common import (
     container,
     current_user,
-    page_body,
     page_request,
+    page_response,
     protected,
 )
 from tasks_api.entrypoints.http.errors import ErrorSchema
@@ -20,6 +21,7 @@ from tasks_api.entrypoints.http.schemas import (
     TaskPatchSchema,
     TaskQuerySchema,
     TaskSchema,
+    task_json,
 )
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1", description="Tasks.")
@@ -30,19 +32,19 @@ FILTER_FIELDS = ("status", "priority", "due_from", "due_to", "sort")
 @blp.route("/projects/<project_id>/tasks")
 class ProjectTasks(MethodView):
     @protected(blp)
-    @blp.arguments(TaskQuerySchema, location="query")
+    @blp.arguments(TaskQuerySchema(), location="query")
     @blp.response(200, TaskPageSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="No such project of yours.")
-    def get(self, args: dict, project_id: str) -> dict:
+    def get(self, args: dict, project_id: str) -> Response:
         """List a project's tasks, filtered and sorted."""
         where = TaskFilter(**{k: args[k] for k in FILTER_FIELDS if k in args})
         page = page_request(args)
 
         found = container().tasks().list(current_user().id, project_id, where, page)
-        return page_body(found, page.limit)
+        return page_response(found, page.limit, task_json)
 
     @protected(blp)
-    @blp.arguments(TaskSchema)
+    @blp.arguments(TaskSchema())
     @blp.response(201, TaskSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="No such project of yours.")
     def post(self, body: dict, project_id: str) -> Task:
@@ -60,7 +62,7 @@ class TaskById(MethodView):
         return container().tasks().get(current_user().id, task_id)
 
     @protected(blp)
-    @blp.arguments(TaskSchema)
+    @blp.arguments(TaskSchema())
     @blp.response(200, TaskSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="No such task of yours.")
     def put(self, body: dict, task_id: str) -> Task:
@@ -68,7 +70,7 @@ class TaskById(MethodView):
         return container().tasks().update(current_user().id, task_id, body)
 
     @protected(blp)
-    @blp.arguments(TaskPatchSchema)
+    @blp.arguments(TaskPatchSchema())
     @blp.response(200, TaskSchema)
     @blp.alt_response(404, schema=ErrorSchema, description="No such task of yours.")
     def patch(self, body: dict, task_id: str) -> Task:
