@@ -49,6 +49,8 @@ from bench.sse.server import (
     HOST,
     REDIS_PORT,
     ApiProcess,
+    cpu_seconds,
+    load_average,
     raise_open_file_limit,
     resident_kib,
 )
@@ -83,6 +85,9 @@ class Figures:
     requests: list[float] = field(default_factory=list)
     request_failures: int = 0
     min_heartbeats: int = 0
+    open_cpu_seconds: float = 0.0
+    fanout_cpu_seconds: dict[str, float] = field(default_factory=dict)
+    load: list[str] = field(default_factory=list)
 
     @property
     def kib_per_stream(self) -> float:
@@ -125,7 +130,7 @@ class Bench:
 
     async def run(self) -> Figures:
         figures = self.figures
-        worker = self.api.worker_pid()
+        worker = self.worker = self.api.worker_pid()
         try:
             await self.warm_up()
             figures.rss_before_kib = resident_kib(worker)
@@ -171,6 +176,7 @@ class Bench:
         if count <= 0:
             return
         print(f"opening {count} streams ...", flush=True)
+        cpu = cpu_seconds(self.worker)
         started = time.monotonic()
         opened, failures = await open_streams(
             self.api.port,
@@ -181,6 +187,7 @@ class Bench:
         )
         took = time.monotonic() - started
         self.figures.open_seconds += took
+        self.figures.open_cpu_seconds += cpu_seconds(self.worker) - cpu
         self.figures.open_failures.update(failures)
         self.streams.extend(opened)
         print(
@@ -195,6 +202,7 @@ class Bench:
         print(f"fanning {rounds} events out to {live} streams ...", flush=True)
         durations = self.figures.round_seconds.setdefault(phase, [])
         missed = 0
+        cpu = cpu_seconds(self.worker)
         for _ in range(rounds):
             self.round_number += 1
             live = sum(1 for stream in self.streams if stream.live)
@@ -213,6 +221,7 @@ class Bench:
                 missed += self.recorder.missing()
             durations.append(time.monotonic() - started)
             await asyncio.sleep(self.args.gap)
+        self.figures.fanout_cpu_seconds[phase] = cpu_seconds(self.worker) - cpu
         self.figures.fanout[phase] = self.recorder.samples.get(phase, [])
         self.figures.missed[phase] = missed
         print(
@@ -299,14 +308,19 @@ def print_report(figures: Figures, args: argparse.Namespace, command: str) -> bo
 
     print()
     print(f"command: {command}")
+    if args.extra_env:
+        print(f"extra API environment: {args.extra_env}")
     print(
         f"one API process (gunicorn + gevent, 1 worker), events over Redis "
         f"pub/sub, SSE heartbeat {heartbeat} s, {len(args.job_ids)} job(s), "
         f"payload {figures.payload_bytes} bytes, {args.rounds} events per size"
     )
+    print(f"1-minute load average at start and end: {' and '.join(figures.load)}")
     print(
         f"streams: {figures.streams_opened} of {figures.streams_asked} opened in "
-        f"{figures.open_seconds:.1f} s; failures {dict(figures.open_failures) or 0}"
+        f"{figures.open_seconds:.1f} s, worker CPU "
+        f"{_per(figures.open_cpu_seconds, figures.streams_opened)} each; "
+        f"failures {dict(figures.open_failures) or 0}"
         f"; fewest heartbeats per stream in the request window: "
         f"{figures.min_heartbeats}"
     )
@@ -330,7 +344,9 @@ def print_report(figures: Figures, args: argparse.Namespace, command: str) -> bo
             f"{ms(percentile(samples, 0.99))} / "
             f"{ms(max(samples, default=math.nan))} over {len(samples)} "
             f"deliveries, {figures.missed.get(phase, 0)} missed; "
-            f"slowest round {ms(max(rounds, default=math.nan))}"
+            f"slowest round {ms(max(rounds, default=math.nan))}; worker CPU "
+            f"{_per(figures.fanout_cpu_seconds.get(phase, 0.0), len(samples))}"
+            " per delivery"
         )
     print(
         f"  GET /api/v1/projects: {ms(percentile(figures.requests, 0.5))} / "
@@ -395,6 +411,10 @@ def print_report(figures: Figures, args: argparse.Namespace, command: str) -> bo
 _TITLES = ("figure", "measured", "target")
 
 
+def _per(seconds: float, count: int) -> str:
+    return f"{seconds * 1e6 / count:.0f} us" if count else "-"
+
+
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench.sse", description=__doc__.splitlines()[0]
@@ -411,8 +431,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--probe-seconds",
         type=float,
-        default=20.0,
-        help="request window; keep it longer than the heartbeat",
+        default=None,
+        help="request window (default: twice the heartbeat plus 5 s, so that "
+        "every stream's next heartbeat falls inside it)",
     )
     parser.add_argument("--probe-interval", type=float, default=0.05)
     parser.add_argument(
@@ -433,7 +454,22 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--keep", action="store_true", help="keep the work folder and the API log"
     )
-    return parser.parse_args()
+    parser.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra environment for the API process, to try a change; repeatable",
+    )
+    args = parser.parse_args()
+    args.extra_env = dict(item.split("=", 1) for item in args.server_env)
+    if args.probe_seconds is None:
+        # After an event a stream stays quiet for one heartbeat period and
+        # then waits a whole further one before its comment line, so the
+        # next heartbeat comes one to two periods after the last event.
+        heartbeat = args.heartbeat or DEFAULT_HEARTBEAT_SECONDS
+        args.probe_seconds = 2 * heartbeat + 5
+    return args
 
 
 def main() -> int:
@@ -450,7 +486,9 @@ def main() -> int:
         max_streams=args.streams + 100,
         log_level=args.log_level,
         heartbeat=args.heartbeat,
+        extra_env=args.extra_env,
     )
+    load = [load_average()]
     publisher: FanoutPublisher | None = None
     figures: Figures | None = None
     try:
@@ -468,6 +506,7 @@ def main() -> int:
         remaining = args.time_limit - (time.monotonic() - started)
         figures = asyncio.run(_bounded(bench.run(), remaining))
         figures.plain = plain
+        figures.load = [*load, load_average()]
     except KeyboardInterrupt:
         print("\ninterrupted; stopping the API", file=sys.stderr)
         return 130

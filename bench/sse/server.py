@@ -73,7 +73,12 @@ class ApiProcess:
     """
 
     def __init__(
-        self, workdir: Path, max_streams: int, log_level: str, heartbeat: int | None
+        self,
+        workdir: Path,
+        max_streams: int,
+        log_level: str,
+        heartbeat: int | None,
+        extra_env: dict[str, str] | None = None,
     ) -> None:
         self.port = free_port()
         self.url = f"http://{HOST}:{self.port}"
@@ -81,6 +86,7 @@ class ApiProcess:
         self.log_path = workdir / "api.log"
         self.worker_secret = secrets.token_urlsafe(36)
         self._env = self._environment(max_streams, log_level, heartbeat)
+        self._env.update(extra_env or {})
         self._workdir = workdir
         self._log_file = None
         self.process: subprocess.Popen[bytes] | None = None
@@ -178,6 +184,18 @@ def resident_kib(pid: int) -> int:
         if line.startswith("VmRSS:"):
             return int(line.split()[1])
     raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used, from /proc."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (int(fields[11]) + int(fields[12])) / ticks
+
+
+def load_average() -> str:
+    """The machine's 1-minute load average, for reading the figures."""
+    return Path("/proc/loadavg").read_text().split()[0]
 
 
 def _children_of(parent: int) -> list[int]:
