@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import io
 
-from tasks_api.entrypoints.client import ProgressBar, _parse_events, stage_words
+from tasks_api.entrypoints.client.api import parse_events
+from tasks_api.entrypoints.client.follow import ProgressBar, stage_words
 
 
 class Terminal(io.StringIO):
@@ -52,7 +53,7 @@ def test_events_are_parsed_and_comments_skipped() -> None:
         "",
     ]
 
-    events = list(_parse_events(iter(lines)))
+    events = list(parse_events(iter(lines)))
 
     assert [(e.id, e.type, e.data) for e in events] == [
         (4, "progress", {"percent": 40})
