@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,11 +22,16 @@ from tasks_api.adapters.storage.sqlite import SqliteStorage
 
 @dataclass(frozen=True)
 class Seen:
-    """One event as a client or storage has it: number, type, data."""
+    """One event as a client or storage has it: number, type, data.
+
+    ``at`` is when it was stored, known only for events read from storage
+    and left out of comparisons.
+    """
 
     id: int
     type: str
     data: dict[str, Any]
+    at: datetime | None = field(default=None, compare=False)
 
     @property
     def is_final(self) -> bool:
@@ -40,7 +46,7 @@ class StoredHistory:
 
     def events(self, job_id: str) -> list[Seen]:
         return [
-            Seen(event.seq, event.type.value, dict(event.data))
+            Seen(event.seq, event.type.value, dict(event.data), event.created_at)
             for event in self._storage.job_events.list(job_id, 0)
         ]
 

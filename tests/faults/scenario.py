@@ -18,9 +18,9 @@ class Uploaded:
     job_id: str
     document: Document
 
-    def follow(self, url: str | None = None) -> StreamFollower:
-        """Start following the job's live stream, on ``url`` or the user's API."""
-        return StreamFollower(url or self.user.url, self.user.token, self.job_id).start()
+    def follow(self) -> StreamFollower:
+        """Start following the job's live stream, as its owner."""
+        return StreamFollower(self.user.url, self.user.token, self.job_id).start()
 
     def job(self) -> dict:
         return self.user.job(self.job_id)
