@@ -3,10 +3,17 @@
     python -m bench.sse.probe URL --seconds 20 --interval 0.05
 
 Reads the bearer token from BENCH_TOKEN, sends ``GET URL`` over one
-keep-alive connection every ``interval`` seconds for ``seconds``, and
-prints one line of JSON: each request's latency in seconds, and how many
-answered something other than 200. It runs apart from the bench's event
-loop so that loop's work on thousands of streams never delays a reading.
+keep-alive connection on a fixed timetable, one every ``interval``
+seconds for ``seconds``, and prints one line of JSON: each request's
+latency in seconds, and how many answered something other than 200. It
+runs apart from the bench's event loop so that loop's work on thousands
+of streams never delays a reading.
+
+A latency runs from when the request was due, not from when it was
+sent: if the server stalls for 300 ms, the requests that fell due
+meanwhile count the wait too, as they would for users arriving on their
+own. Timing from the send instead would record one slow request and
+hide the stall behind it.
 """
 
 from __future__ import annotations
@@ -33,18 +40,17 @@ def main() -> int:
 
     latencies: list[float] = []
     failures = 0
-    deadline = time.monotonic() + args.seconds
-    while time.monotonic() < deadline:
-        started = time.monotonic()
+    first = time.monotonic()
+    for number in range(int(args.seconds / args.interval)):
+        due = first + number * args.interval
+        time.sleep(max(0.0, due - time.monotonic()))
         try:
             answer = session.get(args.url, timeout=30)
             ok = answer.status_code == 200
         except requests.RequestException:
             ok = False
-        took = time.monotonic() - started
-        latencies.append(took)
+        latencies.append(time.monotonic() - due)
         failures += not ok
-        time.sleep(max(0.0, args.interval - took))
 
     json.dump({"latencies": latencies, "failures": failures}, sys.stdout)
     print()

@@ -86,6 +86,7 @@ class Figures:
     request_failures: int = 0
     min_heartbeats: int = 0
     open_cpu_seconds: float = 0.0
+    probe_cpu_seconds: float = 0.0
     fanout_cpu_seconds: dict[str, float] = field(default_factory=dict)
     load: list[str] = field(default_factory=list)
 
@@ -249,12 +250,14 @@ class Bench:
             env={**os.environ, "BENCH_TOKEN": self.token},
             stdout=asyncio.subprocess.PIPE,
         )
+        cpu = cpu_seconds(self.worker)
         try:
             output, _ = await asyncio.wait_for(process.communicate(), seconds + 30)
         finally:
             if process.returncode is None:
                 process.kill()
                 await process.wait()
+        self.figures.probe_cpu_seconds = cpu_seconds(self.worker) - cpu
         result = json.loads(output)
         self.figures.requests = result["latencies"]
         self.figures.request_failures = result["failures"]
@@ -352,7 +355,8 @@ def print_report(figures: Figures, args: argparse.Namespace, command: str) -> bo
         f"  GET /api/v1/projects: {ms(percentile(figures.requests, 0.5))} / "
         f"{ms(request_p99)} / {ms(max(figures.requests, default=math.nan))} "
         f"over {len(figures.requests)} requests, "
-        f"{figures.request_failures} not 200"
+        f"{figures.request_failures} not 200; worker CPU in that window "
+        f"{figures.probe_cpu_seconds:.1f} s"
     )
 
     rows = [

@@ -115,7 +115,7 @@ class ApiProcess:
             preexec_fn=_child_setup,  # the bench has no threads yet
         )
 
-    def wait_until_healthy(self, timeout: float = 30.0) -> None:
+    def wait_until_healthy(self, timeout: float = 60.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process is None or self.process.poll() is not None:
