@@ -237,11 +237,6 @@ class WorkerSupervisor:
         with self._lock:
             return "\n".join(worker.log() for worker in self.workers)
 
-    def job_processes(self) -> list[int]:
-        """The worker's Dramatiq child processes, the ones that run jobs."""
-        main = self.current.process.pid
-        return [pid for pid in children(main) if command_name(pid) != "tesseract"]
-
     def process_reading_a_page(self) -> int | None:
         """The worker process that has a Tesseract process running, if any."""
         main = self.current.process.pid

@@ -28,8 +28,9 @@ def test_streams_resume_after_an_api_restart_and_miss_nothing(
     gunicorn's master and its worker are killed with SIGKILL after a
     couple of jobs are done, then a new API starts on the same port and
     DATA_DIR. Meanwhile each client keeps reconnecting, as EventSource
-    does. The worker's reports fail while the API is down; the job it was
-    on is found by its stale heartbeat and run again.
+    does. The worker's calls fail while the API is down: Dramatiq retries
+    those messages later, and the new API's sweep re-sends the jobs left
+    queued or with a stale heartbeat.
     """
     settings = production_settings(own_redis.port)
     documents = [scanned_pdf(seed) for seed in range(200, 200 + JOBS)]

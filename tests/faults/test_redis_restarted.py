@@ -29,7 +29,8 @@ def test_jobs_lost_with_redis_are_found_in_storage_and_all_finish(
     them most jobs, are gone from the queue. Storage still says those
     jobs are queued; the API's sweep re-sends each one waiting longer than
     JOB_REQUEUE_SECONDS, and the worker's consumer reconnects and runs
-    them. The streams, fed by Redis pub/sub, fall back on storage.
+    them. Events published while Redis was down never reach the streams
+    live; the streams read them from storage.
     """
     settings = production_settings(own_redis.port)
     documents = [scanned_pdf(seed) for seed in range(100, 100 + JOBS)]

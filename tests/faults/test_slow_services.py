@@ -1,4 +1,4 @@
-"""A model server that hangs: jobs give up in time and the worker moves on.
+"""Slow and hanging model servers: jobs give up in time, run once, move on.
 
 The issue also asks for a slow Cloudinary. That part cannot be tested
 against real processes yet: ``container.open_file_store`` builds
