@@ -71,6 +71,7 @@ def open_file_store(settings: Settings) -> FileStore:
             cloud_name=settings.cloudinary_cloud_name,
             api_key=settings.cloudinary_api_key,
             api_secret=settings.cloudinary_api_secret,
+            api_url=settings.cloudinary_api_url,
         )
     return LocalFileStore(settings.files_dir)
 
@@ -84,6 +85,7 @@ def open_summarizer(settings: Settings) -> Summarizer:
             api_key=settings.openai_api_key or "not-needed",
             base_url=settings.openai_base_url,
             model=settings.openai_model,
+            timeout=settings.openai_timeout_seconds,
         )
     return ExtractiveSummarizer()
 
@@ -202,6 +204,7 @@ class Container(containers.DeclarativeContainer):
         gateway=providers.Singleton(DirectJobGateway, job_lifecycle, file_store),
         reader=text_reader,
         max_attempts=settings.provided.job_max_attempts,
+        heartbeat_seconds=settings.provided.heartbeat_seconds,
     )
     queue = providers.Singleton(open_queue, settings, pipeline.provider)
 
@@ -216,6 +219,7 @@ class Container(containers.DeclarativeContainer):
         ),
         reader=text_reader,
         max_attempts=settings.provided.job_max_attempts,
+        heartbeat_seconds=settings.provided.heartbeat_seconds,
     )
 
     cleanup = providers.Factory(AttachmentCleanup, storage, file_store)

@@ -45,6 +45,8 @@ class Settings:
     openai_api_key: str | None = None
     openai_base_url: str | None = None
     openai_model: str = "gpt-4o-mini"
+    openai_timeout_seconds: int = 60
+    cloudinary_api_url: str = "https://api.cloudinary.com"
     log_format: str = "text"
     log_level: str = "INFO"
     web_concurrency: int = 1
@@ -64,6 +66,11 @@ class Settings:
     login_failures_per_account: str = "10 per 10 minutes"
     trusted_proxies: int = 0
     cors_origins: tuple[str, ...] = ()
+
+    @property
+    def heartbeat_seconds(self) -> float:
+        """How often a worker says it is alive: well inside JOB_STALE_SECONDS."""
+        return self.job_stale_seconds / 3
 
     @property
     def sqlite_path(self) -> Path:
@@ -120,6 +127,12 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         openai_api_key=env.get("OPENAI_API_KEY"),
         openai_base_url=env.get("OPENAI_BASE_URL"),
         openai_model=env.get("OPENAI_MODEL", "gpt-4o-mini"),
+        openai_timeout_seconds=_integer(
+            env, "OPENAI_TIMEOUT_SECONDS", 60, low=1, high=600
+        ),
+        cloudinary_api_url=_http_url(
+            env, "CLOUDINARY_API_URL", "https://api.cloudinary.com"
+        ),
         log_format=_choice(env, "LOG_FORMAT", "text", {"text", "json"}),
         log_level=_choice(
             env, "LOG_LEVEL", "INFO", {"DEBUG", "INFO", "WARNING", "ERROR"}
@@ -207,6 +220,14 @@ def _rate(env: Mapping[str, str], name: str, default: str) -> str:
         raise SettingsError(
             f"{name}: expected a rate such as '10 per 10 minutes', got {value!r}."
         ) from None
+    return value
+
+
+def _http_url(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, default)
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise SettingsError(f"{name}: expected an http(s) URL, got {value!r}.")
     return value
 
 

@@ -26,6 +26,9 @@ class DirectJobGateway(JobGateway):
     ) -> None:
         self._lifecycle.report_progress(job_id, stage, pages_done, pages_total)
 
+    def heartbeat(self, job_id: str) -> None:
+        self._lifecycle.heartbeat(job_id)
+
     def is_cancel_requested(self, job_id: str) -> bool:
         return self._lifecycle.is_cancel_requested(job_id)
 

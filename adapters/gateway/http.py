@@ -143,6 +143,9 @@ class HttpJobGateway(JobGateway):
             },
         )
 
+    def heartbeat(self, job_id: str) -> None:
+        self._report(f"/internal/jobs/{job_id}/heartbeat", job_id, None)
+
     def is_cancel_requested(self, job_id: str) -> bool:
         try:
             response = self._call("GET", f"/jobs/{job_id}/check-cancel", job_id)

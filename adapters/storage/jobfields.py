@@ -15,7 +15,7 @@ FIXED_FIELDS = frozenset({"id", "owner_id", "task_id", "attachment_id"})
 CHANGEABLE_FIELDS = (
     frozenset(field.name for field in dataclasses.fields(Job)) - FIXED_FIELDS
 )
-TIME_FIELDS = ("queued_at", "started_at", "finished_at", "heartbeat_at")
+TIME_FIELDS = ("queued_at", "started_at", "finished_at", "heartbeat_at", "due_at")
 
 
 def checked_changes(changes: Mapping[str, Any]) -> dict[str, Any]:

@@ -375,7 +375,10 @@ class InMemoryJobRepository(JobRepository):
             stalled = [
                 replace(job)
                 for job in self._tables.jobs.values()
-                if (job.status is JobStatus.QUEUED and job.queued_at < queued_limit)
+                if (
+                    job.status is JobStatus.QUEUED
+                    and (job.due_at or job.queued_at) < queued_limit
+                )
                 or _went_quiet(job, beat_limit)
             ]
         stalled.sort(key=lambda job: (job.queued_at, job.id))

@@ -404,7 +404,12 @@ class MongoJobRepository(JobRepository):
             "$or": [
                 {
                     "status": JobStatus.QUEUED.value,
+                    "due_at": None,
                     "queued_at": {"$lt": _bson_time(queued_before)},
+                },
+                {
+                    "status": JobStatus.QUEUED.value,
+                    "due_at": {"$lt": _bson_time(queued_before)},
                 },
                 {
                     "status": JobStatus.RUNNING.value,

@@ -561,7 +561,7 @@ class SqliteJobRepository(JobRepository):
         with self._db.connection() as conn:
             rows = conn.execute(
                 "SELECT * FROM jobs"
-                " WHERE (status = 'queued' AND queued_at < ?)"
+                " WHERE (status = 'queued' AND COALESCE(due_at, queued_at) < ?)"
                 " OR (status = 'running' AND heartbeat_at < ?)"
                 " ORDER BY queued_at, id",
                 (iso_millis(queued_before), iso_millis(beat_before)),

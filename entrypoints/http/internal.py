@@ -5,10 +5,12 @@ holds no database or LLM credentials and reports everything here.
 
     POST /api/v1/webhooks/file-processed         {job_id, text}: store the text read
     POST /api/v1/webhooks/summary-ready          {job_id, summary}: finish the job
-    POST /api/v1/ai/summarize                    {job_id, text} -> {summary}
+    POST /api/v1/ai/summarize                    {job_id, text} -> {summary};
+                                                 404 unless the job is running
     GET  /api/v1/jobs/<id>/check-cancel          -> {cancel}
     POST /api/v1/internal/jobs/<id>/claim        -> ticket, or 409 not_claimable
     POST /api/v1/internal/jobs/<id>/progress     {stage, pages_done, pages_total}
+    POST /api/v1/internal/jobs/<id>/heartbeat    the worker is still on the job
     POST /api/v1/internal/jobs/<id>/failed       {code, message}
     POST /api/v1/internal/jobs/<id>/cancelled    acknowledge a cancel
     POST /api/v1/internal/jobs/<id>/retry        {reason, delay_seconds}
@@ -39,7 +41,7 @@ from tasks_api.adapters.gateway.signing import (
     SignatureRefused,
     verify,
 )
-from tasks_api.domain.errors import TransientFailure, UnreadableDocument
+from tasks_api.domain.errors import JobCancelled, TransientFailure, UnreadableDocument
 from tasks_api.domain.jobs import JobStage
 from tasks_api.entrypoints.http.common import container
 from tasks_api.entrypoints.http.errors import error_body
@@ -148,6 +150,11 @@ def _unreadable(error: UnreadableDocument) -> ResponseReturnValue:
     return _error(422, error.code, error.message)
 
 
+@blp.errorhandler(JobCancelled)
+def _not_running(error: JobCancelled) -> ResponseReturnValue:
+    return _error(404, "not_running", error.message)
+
+
 @blp.errorhandler(TransientFailure)
 def _transient(error: TransientFailure) -> ResponseReturnValue:
     response, status = _error(503, "unavailable", error.message)
@@ -201,6 +208,12 @@ def progress(job_id: str) -> ResponseReturnValue:
     _lifecycle().report_progress(
         job_id, body["stage"], body["pages_done"], body["pages_total"]
     )
+    return _done()
+
+
+@blp.post(f"{JOBS}/heartbeat")
+def heartbeat(job_id: str) -> ResponseReturnValue:
+    _lifecycle().heartbeat(job_id)
     return _done()
 
 

@@ -88,6 +88,9 @@ class Job:
     # Moved on by every report of a running job; a running job whose
     # heartbeat is old lost its worker and may be claimed again.
     heartbeat_at: datetime | None = None
+    # A queued job is not due before this (a retry's delay, or the last
+    # time the sweep sent it); None means it was due when it was queued.
+    due_at: datetime | None = None
 
     @property
     def progress(self) -> int:

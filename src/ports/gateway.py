@@ -40,6 +40,10 @@ class JobGateway(abc.ABC):
     ) -> None: ...
 
     @abc.abstractmethod
+    def heartbeat(self, job_id: str) -> None:
+        """Say the worker is still on the job, so nobody thinks it died."""
+
+    @abc.abstractmethod
     def is_cancel_requested(self, job_id: str) -> bool: ...
 
     @abc.abstractmethod
@@ -48,7 +52,10 @@ class JobGateway(abc.ABC):
 
     @abc.abstractmethod
     def summarize(self, job_id: str, text: str) -> str:
-        """Have the API's summarizer summarize ``text``."""
+        """Have the API's summarizer summarize ``text``.
+
+        Raises ``JobCancelled`` when the job is no longer running.
+        """
 
     @abc.abstractmethod
     def summary_ready(self, job_id: str, summary: str) -> None:

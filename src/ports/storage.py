@@ -171,8 +171,9 @@ class JobRepository(abc.ABC):
 
     @abc.abstractmethod
     def find_stalled(self, queued_before: datetime, beat_before: datetime) -> list[Job]:
-        """Queued jobs queued before ``queued_before`` and running jobs whose
-        heartbeat is older than ``beat_before``: the ones a sweep re-sends."""
+        """Queued jobs due (``due_at``, else ``queued_at``) before
+        ``queued_before`` and running jobs whose heartbeat is older than
+        ``beat_before``: the ones a sweep re-sends."""
 
     @abc.abstractmethod
     def count_unfinished(self, owner_id: str) -> int: ...

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from datetime import timedelta
 from typing import Any
 
-from tasks_api.domain.errors import Conflict, NotFound
+from tasks_api.domain.errors import Conflict, JobCancelled, NotFound
 from tasks_api.domain.jobs import (
     UNFINISHED,
     EventType,
@@ -207,7 +207,14 @@ class JobLifecycle:
         )
 
     def summarize(self, job_id: str, text: str) -> str:
-        """Summarize for the worker, so only the API holds the LLM key."""
+        """Summarize for the worker, so only the API holds the LLM key.
+
+        Only for a running job: a job cancelled, finished or handed to
+        another worker meanwhile gets no model call.
+        """
+        job = self._storage.jobs.get(job_id)
+        if job is None or job.status is not JobStatus.RUNNING or job.cancel_requested:
+            raise JobCancelled("The job is no longer running.")
         return self._summarizer.summarize(text)
 
     def summary_ready(self, job_id: str, summary: str) -> None:
@@ -237,10 +244,17 @@ class JobLifecycle:
         self._events.status(job)
 
     def retry_later(self, job_id: str, reason: str, delay_seconds: float) -> None:
+        now = utcnow()
         job = self._storage.jobs.transition(
             job_id,
             {JobStatus.RUNNING},
-            {"status": JobStatus.QUEUED, "stage": None, "heartbeat_at": None},
+            {
+                "status": JobStatus.QUEUED,
+                "stage": None,
+                "heartbeat_at": None,
+                # The sweep leaves it alone until the delay has passed.
+                "due_at": now + timedelta(seconds=delay_seconds),
+            },
         )
         if job is None:
             return
@@ -254,6 +268,12 @@ class JobLifecycle:
         self._events.status(job, retry_in_seconds=delay_seconds, reason=reason)
         self._queue.enqueue(job_id, delay_seconds)
 
+    def heartbeat(self, job_id: str) -> None:
+        """The worker is still on this running job (a long page, a long summary)."""
+        self._storage.jobs.transition(
+            job_id, {JobStatus.RUNNING}, {"heartbeat_at": utcnow()}
+        )
+
     def resend_stalled(
         self, older_than: timedelta, beat_older_than: timedelta | None = None
     ) -> int:
@@ -261,19 +281,45 @@ class JobLifecycle:
 
         The queue may have lost them (Redis restarted empty, say); sending
         one that is still on its way is harmless, since a claim is atomic.
-        A running job counts as orphaned once its heartbeat is older than
-        ``beat_older_than``, by default ``stale_after``.
+        Each re-sent job is due again from now, so a backlog is sent once
+        per ``older_than``, not on every sweep. A running job counts as
+        orphaned once its heartbeat is older than ``beat_older_than`` (by
+        default ``stale_after``); it goes back to the queue, keeping its
+        attempts, so the attempt cap still ends a job that kills workers.
         """
         now = utcnow()
         beat_limit = self.stale_after if beat_older_than is None else beat_older_than
         stalled = self._storage.jobs.find_stalled(
             queued_before=now - older_than, beat_before=now - beat_limit
         )
+
+        resent = 0
         for job in stalled:
+            requeued = self._storage.jobs.transition(
+                job.id,
+                {job.status},
+                {
+                    "status": JobStatus.QUEUED,
+                    "stage": None,
+                    "heartbeat_at": None,
+                    "due_at": now,
+                },
+            )
+            if requeued is None:
+                continue
+            if job.status is JobStatus.RUNNING:
+                log.warning(
+                    "Job %r lost its worker (last heartbeat %s); queued again.",
+                    job.id,
+                    job.heartbeat_at,
+                )
+                self._events.status(requeued, reason="Its worker stopped; retrying.")
             self._queue.enqueue(job.id)
-        if stalled:
-            log.warning("Re-sent %d stalled job(s) to the queue.", len(stalled))
-        return len(stalled)
+            resent += 1
+
+        if resent:
+            log.warning("Re-sent %d stalled job(s) to the queue.", resent)
+        return resent
 
     def _finish(self, job_id: str, status: JobStatus, **changes: Any) -> Job | None:
         return self._storage.jobs.transition(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -48,12 +49,51 @@ class CancelCheck:
         return self._cancelled
 
 
+class KeepAlive:
+    """Tells the gateway every ``every`` seconds that a job is still being worked on.
+
+    Progress reports say so too, but a single long step (a slow summary, a
+    dense page) sends none, and a job silent for ``JOB_STALE_SECONDS`` is
+    taken for orphaned and handed to another worker.
+    """
+
+    def __init__(self, gateway: JobGateway, job_id: str, every: float) -> None:
+        self._gateway = gateway
+        self._job_id = job_id
+        self._every = every
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._beat, name=f"keep-alive-{job_id}", daemon=True
+        )
+
+    def __enter__(self) -> KeepAlive:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _beat(self) -> None:
+        while not self._stop.wait(self._every):
+            try:
+                self._gateway.heartbeat(self._job_id)
+            except Exception:
+                log.warning(
+                    "Could not send a heartbeat for job %r; trying again in %.0f s.",
+                    self._job_id,
+                    self._every,
+                    exc_info=True,
+                )
+
+
 class DocumentPipeline:
     """Runs one job to an end: succeeded, failed, cancelled or retried later.
 
     ``max_attempts`` bounds the retries after passing faults (an LLM 429, a
     network error); the delay doubles from ``base_delay`` unless the
-    service asked for a specific one.
+    service asked for a specific one. While a job runs, a heartbeat goes
+    out every ``heartbeat_seconds``.
     """
 
     def __init__(
@@ -63,8 +103,10 @@ class DocumentPipeline:
         max_attempts: int = 3,
         base_delay: float = 5.0,
         max_delay: float = 300.0,
+        heartbeat_seconds: float = 60.0,
     ) -> None:
         self._gateway = gateway
+        self._heartbeat_seconds = heartbeat_seconds
         self._reader = reader
         self._max_attempts = max_attempts
         self._base_delay = base_delay
@@ -77,7 +119,8 @@ class DocumentPipeline:
 
         started = time.perf_counter()
         try:
-            self._process(ticket)
+            with KeepAlive(self._gateway, job_id, self._heartbeat_seconds):
+                self._process(ticket)
         except JobCancelled:
             self._gateway.cancelled(job_id)
         except UnreadableDocument as error:

@@ -95,6 +95,12 @@ class JobWorld:
         self.storage.jobs.add(job)
         return job
 
+    def running_job(self) -> str:
+        """A job claimed by a worker, as one being summarized is."""
+        job = self.add_job()
+        assert self.lifecycle.claim(job.id) is not None
+        return job.id
+
     def job(self, job_id: str) -> Job:
         job = self.storage.jobs.get(job_id)
         assert job is not None

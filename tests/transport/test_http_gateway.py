@@ -162,10 +162,11 @@ def test_the_api_being_down_is_a_transient_failure() -> None:
 def test_a_busy_summarizer_is_a_transient_failure_with_its_delay(
     world: JobWorld, gateway: HttpJobGateway
 ) -> None:
+    job_id = world.running_job()
     world.summarizer.fail_with = TransientFailure("Rate limited.", retry_after=7.2)
 
     with pytest.raises(TransientFailure) as caught:
-        gateway.summarize("job-1", "Some text.")
+        gateway.summarize(job_id, "Some text.")
 
     assert caught.value.retry_after == 8
 
@@ -173,10 +174,11 @@ def test_a_busy_summarizer_is_a_transient_failure_with_its_delay(
 def test_an_unsummarizable_text_is_an_unreadable_document(
     world: JobWorld, gateway: HttpJobGateway
 ) -> None:
+    job_id = world.running_job()
     world.summarizer.fail_with = UnreadableDocument("too_long", "Far too long.")
 
     with pytest.raises(UnreadableDocument) as caught:
-        gateway.summarize("job-1", "Some text.")
+        gateway.summarize(job_id, "Some text.")
 
     assert (caught.value.code, caught.value.message) == ("too_long", "Far too long.")
 

@@ -197,10 +197,11 @@ def test_file_processed_then_summary_ready_finishes_the_job(
 def test_summarize_answers_the_summarizers_summary(
     client: FlaskClient, world: JobWorld
 ) -> None:
+    job_id = world.running_job()
     response = client.post(
         "/api/v1/ai/summarize",
         headers=AS_WORKER,
-        json={"job_id": "job-1", "text": "First sentence. Second one."},
+        json={"job_id": job_id, "text": "First sentence. Second one."},
     )
 
     assert response.status_code == 200
@@ -210,10 +211,11 @@ def test_summarize_answers_the_summarizers_summary(
 def test_a_busy_summarizer_answers_503_with_retry_after(
     client: FlaskClient, world: JobWorld
 ) -> None:
+    job_id = world.running_job()
     world.summarizer.fail_with = TransientFailure("Rate limited.", retry_after=7.2)
 
     response = client.post(
-        "/api/v1/ai/summarize", headers=AS_WORKER, json={"job_id": "j", "text": "t"}
+        "/api/v1/ai/summarize", headers=AS_WORKER, json={"job_id": job_id, "text": "t"}
     )
 
     assert response.status_code == 503
@@ -224,10 +226,11 @@ def test_a_busy_summarizer_answers_503_with_retry_after(
 def test_an_unsummarizable_text_answers_422_with_the_reasons_code(
     client: FlaskClient, world: JobWorld
 ) -> None:
+    job_id = world.running_job()
     world.summarizer.fail_with = UnreadableDocument("too_long", "Far too long.")
 
     response = client.post(
-        "/api/v1/ai/summarize", headers=AS_WORKER, json={"job_id": "j", "text": "t"}
+        "/api/v1/ai/summarize", headers=AS_WORKER, json={"job_id": job_id, "text": "t"}
     )
 
     assert response.status_code == 422
@@ -346,3 +349,33 @@ def test_the_internal_routes_stay_out_of_the_public_openapi_document(
     assert not [path for path in paths if "internal" in path or "webhooks" in path]
     assert not [path for path in paths if "summarize" in path or "check-cancel" in path]
     assert refused.status_code == 401
+
+
+def test_summarize_refuses_a_job_that_is_not_running(
+    client: FlaskClient, world: JobWorld
+) -> None:
+    queued = world.add_job()
+
+    response = client.post(
+        "/api/v1/ai/summarize",
+        headers=AS_WORKER,
+        json={"job_id": queued.id, "text": "t"},
+    )
+
+    assert response.status_code == 404
+    assert response.json["code"] == "not_running"
+    assert world.summarizer.texts == []
+
+
+def test_a_heartbeat_moves_a_running_jobs_clock(
+    client: FlaskClient, world: JobWorld
+) -> None:
+    job_id = world.running_job()
+    before = world.job(job_id).heartbeat_at
+
+    response = client.post(
+        f"/api/v1/internal/jobs/{job_id}/heartbeat", headers=AS_WORKER
+    )
+
+    assert response.status_code == 204
+    assert world.job(job_id).heartbeat_at >= before

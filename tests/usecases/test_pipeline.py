@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import threading
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from tasks_api.adapters.events.inprocess import InProcessEventBus
 from tasks_api.adapters.files.local import LocalFileStore
 from tasks_api.adapters.gateway.direct import DirectJobGateway
 from tasks_api.adapters.storage.memory import InMemoryStorage
-from tasks_api.domain.errors import Conflict
+from tasks_api.domain.errors import Conflict, JobCancelled
 from tasks_api.domain.jobs import EventType, Job, JobStatus
 from tasks_api.domain.model import Project, Task, User
 from tasks_api.usecases.attachments import AttachmentService
@@ -237,3 +238,80 @@ def test_stalled_jobs_are_sent_again(world: World) -> None:
     resent = world.lifecycle.resend_stalled(older_than=timedelta(minutes=1))
 
     assert resent == 1 and world.queue.sent == [(job_id, 0)]
+
+
+def test_the_sweep_leaves_a_retry_alone_until_its_delay_has_passed(
+    tmp_path: Path,
+) -> None:
+    world = World(
+        tmp_path,
+        ScriptedReader(["Text."]),
+        RecordingSummarizer(failures=1, retry_after=600),
+    )
+    job_id = world.upload()
+    world.pipeline.run(job_id)
+    world.queue.sent.clear()
+
+    resent = world.lifecycle.resend_stalled(older_than=timedelta(0))
+
+    assert world.job(job_id).status is JobStatus.QUEUED
+    assert resent == 0 and world.queue.sent == []
+
+
+def test_a_backlog_is_sent_again_once_per_interval_not_every_sweep(
+    world: World,
+) -> None:
+    job_id = world.upload()
+    an_hour_ago = world.job(job_id).queued_at - timedelta(hours=1)
+    world.storage.jobs.transition(
+        job_id, {JobStatus.QUEUED}, {"queued_at": an_hour_ago}
+    )
+
+    first = world.lifecycle.resend_stalled(older_than=timedelta(minutes=1))
+    second = world.lifecycle.resend_stalled(older_than=timedelta(minutes=1))
+
+    assert (first, second) == (1, 0)
+
+
+def test_a_running_job_whose_worker_died_goes_back_to_the_queue(world: World) -> None:
+    job_id = world.upload()
+    claimed_at = world.job(job_id).queued_at - timedelta(hours=1)
+    world.storage.jobs.claim(job_id, claimed_at, stale_before=claimed_at)
+
+    resent = world.lifecycle.resend_stalled(older_than=timedelta(minutes=1))
+    world.pipeline.run(job_id)
+
+    assert resent == 1
+    assert world.event_types(job_id).count("status:queued") == 2
+    assert world.job(job_id).status is JobStatus.SUCCEEDED
+    assert world.job(job_id).attempts == 2
+
+
+def test_a_long_step_keeps_sending_heartbeats(tmp_path: Path) -> None:
+    reader = ScriptedReader(["one.", "two."], hold_before_page=2)
+    world = World(tmp_path, reader, RecordingSummarizer())
+    world.pipeline = DocumentPipeline(world.gateway, reader, heartbeat_seconds=0.05)
+    job_id = world.upload()
+    worker = threading.Thread(target=world.pipeline.run, args=(job_id,))
+
+    worker.start()
+    assert reader.reached_hold.wait(5)
+    first_beat = world.job(job_id).heartbeat_at
+    time.sleep(0.3)
+    later_beat = world.job(job_id).heartbeat_at
+    reader.release.set()
+    worker.join(5)
+
+    assert later_beat > first_beat
+    assert world.job(job_id).status is JobStatus.SUCCEEDED
+
+
+def test_the_summarizer_is_not_called_for_a_job_that_is_no_longer_running(
+    world: World,
+) -> None:
+    job_id = world.upload()
+
+    with pytest.raises(JobCancelled):
+        world.lifecycle.summarize(job_id, "Some text.")
+
+    assert world.summarizer.texts == []
