@@ -5,7 +5,8 @@
 Reads the bearer token from BENCH_TOKEN, sends ``GET URL`` over one
 keep-alive connection on a fixed timetable, one every ``interval``
 seconds for ``seconds``, and prints one line of JSON: each request's
-latency in seconds, and how many answered something other than 200. It
+latency and when it fell due (seconds into the window), and how many
+answered something other than 200. It
 runs apart from the bench's event loop so that loop's work on thousands
 of streams never delays a reading.
 
@@ -39,6 +40,7 @@ def main() -> int:
     session.get(args.url, timeout=30).raise_for_status()  # warm, not counted
 
     latencies: list[float] = []
+    dues: list[float] = []
     failures = 0
     first = time.monotonic()
     for number in range(int(args.seconds / args.interval)):
@@ -50,9 +52,10 @@ def main() -> int:
         except requests.RequestException:
             ok = False
         latencies.append(time.monotonic() - due)
+        dues.append(due - first)
         failures += not ok
 
-    json.dump({"latencies": latencies, "failures": failures}, sys.stdout)
+    json.dump({"latencies": latencies, "due": dues, "failures": failures}, sys.stdout)
     print()
     return 0
 

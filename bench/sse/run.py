@@ -83,6 +83,7 @@ class Figures:
     round_seconds: dict[str, list[float]] = field(default_factory=dict)
     missed: dict[str, int] = field(default_factory=dict)
     requests: list[float] = field(default_factory=list)
+    request_due: list[float] = field(default_factory=list)
     request_failures: int = 0
     min_heartbeats: int = 0
     open_cpu_seconds: float = 0.0
@@ -260,6 +261,7 @@ class Bench:
         self.figures.probe_cpu_seconds = cpu_seconds(self.worker) - cpu
         result = json.loads(output)
         self.figures.requests = result["latencies"]
+        self.figures.request_due = result["due"]
         self.figures.request_failures = result["failures"]
         print(
             f"  p50 {ms(percentile(self.figures.requests, 0.5))}, "
@@ -359,6 +361,16 @@ def print_report(figures: Figures, args: argparse.Namespace, command: str) -> bo
         f"{figures.probe_cpu_seconds:.1f} s"
     )
 
+    stalls = slow_spells(figures.requests, figures.request_due)
+    if stalls:
+        print(
+            "  requests over 100 ms, by when they fell due: "
+            + ", ".join(
+                f"+{start:.1f} s ({count}, worst {ms(worst)})"
+                for start, count, worst in stalls
+            )
+        )
+
     rows = [
         (
             "concurrent streams held",
@@ -413,6 +425,24 @@ def print_report(figures: Figures, args: argparse.Namespace, command: str) -> bo
 
 
 _TITLES = ("figure", "measured", "target")
+
+
+def slow_spells(
+    latencies: list[float], due: list[float], slow: float = 0.1
+) -> list[tuple[float, int, float]]:
+    """Runs of slow requests: (seconds into the window, how many, worst)."""
+    spells: list[tuple[float, int, float]] = []
+    previous = -2
+    for index, (latency, when) in enumerate(zip(latencies, due, strict=True)):
+        if latency <= slow:
+            continue
+        if index == previous + 1 and spells:
+            start, count, worst = spells[-1]
+            spells[-1] = (start, count + 1, max(worst, latency))
+        else:
+            spells.append((when, 1, latency))
+        previous = index
+    return spells
 
 
 def _per(seconds: float, count: int) -> str:
