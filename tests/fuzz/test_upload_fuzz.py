@@ -36,7 +36,10 @@ filenames = st.one_of(
     st.sampled_from(["scan.png", "../../etc/passwd", "C:\\tmp\\a.pdf", ""]),
     st.text(max_size=300),
 )
-languages = st.one_of(st.just("eng"), st.just("eng+osd"), st.text(max_size=90))
+# Mostly the installed language, so that most files get past the form.
+languages = st.integers(0, 4).flatmap(
+    lambda n: st.text(max_size=90) if n == 0 else st.just("eng")
+)
 
 
 @pytest.fixture
