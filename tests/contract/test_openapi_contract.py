@@ -157,6 +157,7 @@ def run_schemathesis(
     paths: dict[str, tuple[str, ...]],
 ) -> Report:
     """Run the Schemathesis command line as ``users[0]``, against ``paths``."""
+    assert Path(SCHEMATHESIS).exists(), "schemathesis is missing: pip install it"
     workdir.mkdir(parents=True, exist_ok=True)
     auth = {
         "auth": [
