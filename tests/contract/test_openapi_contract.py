@@ -6,10 +6,18 @@ gevent, SQLite, the in-process worker). Schemathesis reads
 operation: examples (the document has none), coverage (boundary and
 invalid values from each schema), fuzzing, and the stateful phase, whose
 scenarios follow links from one operation's response to the next.
-flask-smorest writes no OpenAPI links; Schemathesis infers them from the
-schemas (dependency analysis: ``ProjectSchema.id`` feeds ``{project_id}``,
-``UploadResult.job.id`` feeds ``{job_id}`` and so on) and from Location
-headers, which is enough for create, read, update, delete chains.
+flask-smorest writes no OpenAPI links, and the API sends no Location
+headers; Schemathesis infers the links from the schemas instead
+(dependency analysis: ``Project.id`` feeds ``{project_id}``, an upload's
+``job.id`` feeds ``{job_id}``, about 250 links in all), enough for create,
+read, update and delete chains without listing any by hand.
+
+Status codes are checked against each operation's own list: the hooks
+drop the ``default`` response flask-smorest adds to every operation, with
+which any status would conform. The event stream is checked like the
+rest: Schemathesis parses it and validates each event against the
+documented event schema, and a stream ends after its job's final status,
+so it is read whole within the request timeout.
 
 Two users take part. Alice's token signs every request; Bob's is the
 peer for ``object_level_authorization``, which replays Alice's successful
