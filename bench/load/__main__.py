@@ -173,9 +173,11 @@ def run_load(
         thread.join(max(0.0, load.deadline - time.monotonic()))
     load.wait_for_streams()
     elapsed = time.perf_counter() - started
+    cpu_after = (service_cpu_seconds(server.process.pid), own_cpu_seconds())
     load.cpu_seconds = (
-        service_cpu_seconds(server.process.pid) - cpu_before[0],
-        own_cpu_seconds() - cpu_before[1],
+        cpu_after[0][0] - cpu_before[0][0],
+        cpu_after[0][1] - cpu_before[0][1],
+        cpu_after[1] - cpu_before[1],
     )
     watch.stop()
 
@@ -189,25 +191,27 @@ def run_load(
     return load, recorder, watch, elapsed, jobs
 
 
-def service_cpu_seconds(master_pid: int) -> float:
-    """CPU time of gunicorn's master and workers, with the Tesseract
+def service_cpu_seconds(master_pid: int) -> tuple[float, float]:
+    """CPU time of gunicorn's master and workers, and of the Tesseract
     processes they have waited for (a page being read is not counted)."""
     pids = [master_pid]
     children = Path(f"/proc/{master_pid}/task/{master_pid}/children")
     if children.exists():
         pids += [int(pid) for pid in children.read_text().split()]
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0.0
+    own = waited = 0.0
     for pid in pids:
         try:
             stat = Path(f"/proc/{pid}/stat").read_text()
         except OSError:
             continue
-        # Fields after the command name, which may hold spaces: utime,
-        # stime, cutime and cstime are the 12th to the 15th.
+        # Fields after the command name, which may hold spaces: the state,
+        # then utime, stime, cutime and cstime as the 12th to 15th.
         fields = stat[stat.rindex(")") + 2 :].split()
-        total += sum(int(value) for value in fields[11:15]) / ticks
-    return total
+        utime, stime, cutime, cstime = (int(value) for value in fields[11:15])
+        own += (utime + stime) / ticks
+        waited += (cutime + cstime) / ticks
+    return own, waited
 
 
 def own_cpu_seconds() -> float:
@@ -325,10 +329,11 @@ def report(
         f"{plain_runs[1]:.1f} s after"
     )
     print(f"ratio        service drain / plain tesseract: {drain / plain:.2f}x")
-    service_cpu, generator_cpu = load.cpu_seconds
+    api_cpu, tesseract_cpu, generator_cpu = load.cpu_seconds
     print(
-        f"CPU          {service_cpu:.0f} s by the service (Tesseract included), "
-        f"{generator_cpu:.0f} s by this load generator, of "
+        f"CPU          {api_cpu:.0f} s in the service's process, "
+        f"{tesseract_cpu:.0f} s in its Tesseract processes, "
+        f"{generator_cpu:.0f} s in this load generator, of "
         f"{(os.cpu_count() or 1) * elapsed:.0f} core-seconds in the run"
     )
     return (

@@ -101,8 +101,9 @@ class Load:
         self.first_upload_at: float | None = None
         self.last_upload_at: float | None = None
         self._clock_lock = threading.Lock()
-        # CPU seconds of the service and of the load generator, once run.
-        self.cpu_seconds = (0.0, 0.0)
+        # CPU seconds of the service's process, of its Tesseract processes
+        # and of the load generator, once run.
+        self.cpu_seconds = (0.0, 0.0, 0.0)
 
     def run_user(
         self,
