@@ -89,6 +89,9 @@ class SseStream(asyncio.Protocol):
         self._request = request
         self._on_event = on_event
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        # A stream cut off while its opener is being cancelled (Ctrl-C) has
+        # no reader left for the failure; mark it seen so asyncio stays quiet.
+        self.ready.add_done_callback(_retrieve)
         self.ready_at: float | None = None
         self.closed = False
         self.heartbeats = 0
@@ -227,6 +230,11 @@ class FanoutRecorder:
         self._arrived += 1
         if self._arrived >= self._expected and self._done and not self._done.done():
             self._done.set_result(None)
+
+
+def _retrieve(future: asyncio.Future[None]) -> None:
+    if not future.cancelled():
+        future.exception()
 
 
 def stream_request(port: int, job_id: str, token: str) -> bytes:

@@ -37,9 +37,11 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -512,6 +514,9 @@ def main() -> int:
     started = time.monotonic()
     raise_open_file_limit(args.streams + 1000)
     # A TERM ends the run as Ctrl-C does, through every finally below.
+    # Inside the event loop both cancel the run instead (see _bounded): an
+    # exception raised in the middle of a socket callback can leave a
+    # connection that asyncio then waits for forever.
     signal.signal(signal.SIGTERM, signal.default_int_handler)
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-sse-"))
@@ -538,10 +543,13 @@ def main() -> int:
 
         bench = Bench(args, api, publisher, token, args.job_ids)
         remaining = args.time_limit - (time.monotonic() - started)
-        figures = asyncio.run(_bounded(bench.run(), remaining))
+        try:
+            figures = asyncio.run(_bounded(bench.run(), remaining))
+        finally:
+            signal.signal(signal.SIGTERM, signal.default_int_handler)
         figures.plain = plain
         figures.load = [*load, load_average()]
-    except KeyboardInterrupt:
+    except (KeyboardInterrupt, asyncio.CancelledError):
         print("\ninterrupted; stopping the API", file=sys.stderr)
         return 130
     except TimeoutError:
@@ -567,5 +575,15 @@ def main() -> int:
     return 0 if passed else 1
 
 
-async def _bounded(run: object, seconds: float) -> Figures:
-    return await asyncio.wait_for(run, max(seconds, 1.0))  # type: ignore[arg-type]
+async def _bounded(run: Coroutine[Any, Any, Figures], seconds: float) -> Figures:
+    """The run, cancelled after ``seconds`` or at the first INT or TERM."""
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    assert task is not None
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, task.cancel)
+    try:
+        return await asyncio.wait_for(run, max(seconds, 1.0))
+    finally:
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(signum)
