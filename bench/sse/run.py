@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.sse [--streams 10000] [--small 1000]
                                   [--jobs 1] [--rounds 10]
-                                  [--probe-seconds 20]
+                                  [--probe-seconds SECONDS]
 
 Starts ``tasks-api serve`` on 127.0.0.1 in the production event mode
 (REDIS_HOST: one Redis pub/sub connection per process; gunicorn + gevent,
@@ -15,12 +15,13 @@ one worker), seeds a user with queued jobs, then from this process:
    delivery from publish to arrival;
 3. opens the rest up to ``--streams`` and does the same for all of them;
 4. times ordinary requests (``GET /api/v1/projects``) from a separate
-   process while every stream stays open, over a window longer than the
-   heartbeat so one round of heartbeats falls inside it;
+   process while every stream stays open, over twice the heartbeat plus
+   5 s, so every stream's next heartbeat falls inside the window;
 
-and reads the gunicorn worker's resident memory before and after. It
-prints a table of the figures against the targets of issue 4, stops
-everything it started (also on Ctrl-C) and deletes its files.
+and reads the gunicorn worker's resident memory and CPU time along the
+way. It prints a table of the figures against the targets of issue 4,
+stops everything it started (also on Ctrl-C or TERM) and deletes its
+files. bench/README.md says how to read the figures.
 """
 
 from __future__ import annotations
