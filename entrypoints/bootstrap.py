@@ -11,7 +11,7 @@ from flask import Flask
 
 from tasks_api.entrypoints.container import Container
 from tasks_api.entrypoints.http.app import create_app
-from tasks_api.entrypoints.settings import Settings, load_settings
+from tasks_api.entrypoints.settings import Settings, SettingsError, load_settings
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +32,13 @@ def build_app(settings: Settings | None = None, sweep: bool = True) -> Flask:
 
     if not settings.mongo_url:
         services.storage().migrate()
+    # Asked once now, so that no upload waits on `tesseract --list-langs`.
+    try:
+        services.text_reader().languages()
+    except OSError as error:
+        raise SettingsError(
+            f"TESSERACT_CMD: cannot run {settings.tesseract_cmd!r} ({error.strerror})."
+        ) from error
     if not settings.redis_host:
         services.job_lifecycle().resend_stalled(
             older_than=timedelta(0), beat_older_than=timedelta(0)

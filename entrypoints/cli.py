@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import shutil
 import sys
 from collections.abc import Sequence
 
@@ -88,6 +89,13 @@ def _parser() -> argparse.ArgumentParser:
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from tasks_api.entrypoints.server import serve
 
+    if shutil.which(settings.tesseract_cmd) is None:
+        print(
+            f"tasks-api: invalid setting: TESSERACT_CMD: {settings.tesseract_cmd!r} "
+            "was not found; install tesseract-ocr or point TESSERACT_CMD at it.",
+            file=sys.stderr,
+        )
+        return 2
     return serve(settings, host=args.host, port=args.port or settings.port)
 
 

@@ -18,7 +18,6 @@ import cv2
 import numpy as np
 from prometheus_client import Histogram
 
-from tasks_api.adapters.concurrency import thread_lock
 from tasks_api.adapters.ocr.cleanup import CleanPage, clean_page, transform
 from tasks_api.adapters.ocr.documents import Document, open_document
 from tasks_api.adapters.ocr.engine import (
@@ -87,15 +86,15 @@ class TesseractReader(TextReader):
         self.workers = workers or os.cpu_count() or 1
         self._engine = TesseractEngine(tesseract_cmd or "tesseract")
         self._languages: frozenset[str] | None = None
-        self._languages_lock = thread_lock()
 
     def languages(self) -> frozenset[str]:
-        with self._languages_lock:
-            if self._languages is None:
-                found = self._engine.languages()
-                # "osd" only tells which way up a page is; it reads no text.
-                self._languages = found - {"osd"}
-            return self._languages
+        # No lock: two first callers both ask Tesseract and get the same
+        # answer, where a lock held across the subprocess could freeze a
+        # gevent process for good.
+        if self._languages is None:
+            # "osd" only tells which way up a page is; it reads no text.
+            self._languages = self._engine.languages() - {"osd"}
+        return self._languages
 
     def read(
         self,
