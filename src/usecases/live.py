@@ -10,6 +10,7 @@ tells the whole truth even across a Redis restart.
 from __future__ import annotations
 
 import logging
+import random
 import threading
 from collections import Counter
 from collections.abc import Callable, Generator
@@ -149,10 +150,11 @@ class JobFollower:
             if _is_final(event):
                 return
 
+        # Each stream keeps its own beat, so streams that got the same event
+        # do not all send their heartbeats in one burst.
+        period = self.heartbeat_seconds * random.uniform(0.75, 1.0)  # noqa: S311
         while True:
-            quiet = True
-            for event in subscription.events(self.heartbeat_seconds):
-                quiet = False
+            for event in subscription.events(period):
                 if event.seq <= sent:
                     continue
                 missed = (
@@ -165,13 +167,15 @@ class JobFollower:
                     sent = caught_up.seq
                     if _is_final(caught_up):
                         return
-            if quiet:
-                for missed in self._storage.job_events.list(job_id, sent):
-                    yield missed
-                    sent = missed.seq
-                    if _is_final(missed):
-                        return
-                yield Heartbeat()
+
+            # A quiet spell: catch up from storage in case the bus dropped
+            # something, then tell the client the stream is alive.
+            for missed in self._storage.job_events.list(job_id, sent):
+                yield missed
+                sent = missed.seq
+                if _is_final(missed):
+                    return
+            yield Heartbeat()
 
 
 def _is_final(event: JobEvent) -> bool:
