@@ -93,8 +93,17 @@ class PdfPages:
                 scale = RENDER_DPI / 72
                 if width * height * scale * scale > self._max_pixels:
                     scale = math.sqrt(self._max_pixels / (width * height))
+                # Each side is rounded up to a whole pixel, so a page thinner
+                # than a pixel could still run far past the limit lengthwise.
+                if (
+                    math.ceil(width * scale) * math.ceil(height * scale)
+                    > self._max_pixels
+                ):
+                    raise self._too_large(index)
                 bitmap = page.render(scale=scale, grayscale=True)
                 try:
+                    if bitmap.width * bitmap.height > self._max_pixels:
+                        raise self._too_large(index)
                     pixels = bitmap.to_numpy().copy()
                 finally:
                     bitmap.close()
@@ -105,6 +114,14 @@ class PdfPages:
         if pixels.ndim == 3:
             pixels = pixels[:, :, 0]
         return pixels
+
+    def _too_large(self, index: int) -> UnreadableDocument:
+        return UnreadableDocument(
+            "too_many_pixels",
+            f"Page {index + 1} has a shape that cannot be drawn within the "
+            f"limit of {self._max_pixels:,} pixels.",
+            page=index + 1,
+        )
 
     def close(self) -> None:
         with PDFIUM_LOCK:

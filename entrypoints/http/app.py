@@ -44,7 +44,7 @@ class Api(flask_smorest.Api):
 
 def create_app(services: Any) -> Flask:
     """Build the app around a container of services (see ``container.py``)."""
-    app = Flask("tasks_api")
+    app = Flask("tasks_api", static_folder=None)
     settings = services.settings()
     app.config.update(
         API_TITLE="Tasks API",

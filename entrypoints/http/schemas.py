@@ -12,6 +12,7 @@ from typing import Any
 import marshmallow as ma
 from flask_smorest.fields import Upload
 from marshmallow import validate
+from werkzeug.datastructures import FileStorage
 
 from tasks_api.domain.jobs import Job, JobStage, JobStatus
 from tasks_api.domain.listing import MAX_LIMIT, TaskSort
@@ -207,10 +208,19 @@ class TaskPageSchema(PageSchema):
 # -- attachments and jobs ---------------------------------------------------
 
 
+class FilePart(Upload):
+    """An ``Upload`` that must be a file part, not a plain form field."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if not isinstance(value, FileStorage):
+            raise ma.ValidationError("Send the file as a file part of the form.")
+        return value
+
+
 class UploadSchema(ma.Schema):
     """A multipart/form-data upload: the file and the OCR language."""
 
-    file = Upload(required=True, metadata={"description": "The file to read."})
+    file = FilePart(required=True, metadata={"description": "The file to read."})
     language = ma.fields.String(
         load_default="eng",
         validate=validate.Length(max=80),
