@@ -113,12 +113,16 @@ class JobFollower:
 
         Raises ``NotFound`` for someone else's job and ``TooMany`` past the
         per-user cap before anything is streamed. Returns None when
-        ``after_seq`` is the job's final event: the client has seen it all
-        and should stop reconnecting. The stream ends after the final
-        status event.
+        ``after_seq`` is (or is past) the job's final event: the client
+        has seen it all and should stop reconnecting. The stream ends
+        after the final status event.
         """
         self._jobs.get(owner_id, job_id)
-        if after_seq and self._saw_the_end(job_id, after_seq):
+        history = self._storage.job_events.list(job_id)
+        last = history[-1].seq if history else 0
+        # An id past the last event is none we sent: count from the last.
+        after_seq = min(after_seq, last)
+        if history and after_seq == last and _is_final(history[-1]):
             return None
 
         self._limits.acquire(owner_id)
@@ -134,10 +138,6 @@ class JobFollower:
             log.debug("Stream of job %r closed.", job_id)
 
         return LiveStream(self._stream(job_id, after_seq, subscription), release)
-
-    def _saw_the_end(self, job_id: str, after_seq: int) -> bool:
-        rest = self._storage.job_events.list(job_id, after_seq - 1)
-        return len(rest) == 1 and rest[0].seq == after_seq and _is_final(rest[0])
 
     def _stream(
         self, job_id: str, after_seq: int, subscription: Subscription
