@@ -83,6 +83,8 @@ def gunicorn_options(settings: Settings, host: str, port: int) -> dict[str, Any]
         "timeout": 60,
         "graceful_timeout": 10,
         "keepalive": 5,
+        # gunicorn's most: a full page cursor, percent-encoded, fits.
+        "limit_request_line": 8190,
         # The app logs one line per request itself, with the request id.
         "accesslog": None,
         # gunicorn's control socket lives at one path per user, which two

@@ -73,6 +73,7 @@ def create_app(services: Any) -> Flask:
     )
     for blueprint in (auth.blp, projects.blp, tasks.blp, attachments.blp, live.blp):
         api.register_blueprint(blueprint)
+    _document_transport_errors(api)
 
     app.register_blueprint(ops.blp)
     app.register_blueprint(console.blp)
@@ -101,6 +102,29 @@ def create_app(services: Any) -> Flask:
     ops.install_request_logging(app)
     metrics.install_metrics(app)
     return app
+
+
+def _document_transport_errors(api: Api) -> None:
+    """Add to every operation the answers any request may get before a view runs.
+
+    A body that is not valid JSON or form data is a 400 in the error shape;
+    a URL longer than gunicorn's request-line limit (4094 bytes) is its own
+    plain-text 414.
+    """
+    malformed = {
+        "description": "The request is malformed: unreadable JSON or form data.",
+        "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+        },
+    }
+    too_long = {"description": "The URL is longer than the server accepts."}
+    # apispec keeps the operations in a plain dict it fills as views register.
+    for operations in api.spec._paths.values():
+        for method, operation in operations.items():
+            if method in {"get", "post", "put", "patch", "delete"}:
+                responses = operation.setdefault("responses", {})
+                responses.setdefault("400", malformed)
+                responses.setdefault("414", too_long)
 
 
 def _swagger_ui_asset(filename: str) -> Any:

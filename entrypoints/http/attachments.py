@@ -59,6 +59,7 @@ blp = UploadBlueprint(
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 _UPLOAD_ERRORS = {
     404: "No such task of yours.",
+    409: "The Idempotency-Key belongs to an upload that did not complete.",
     413: "The file is over the size limit.",
     415: "The file is not of a type the service reads.",
     422: "The language is not installed, or the form is invalid.",

@@ -22,7 +22,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 
 from tasks_api.domain.errors import InvalidInput
-from tasks_api.domain.jobs import JobEvent
+from tasks_api.domain.jobs import EventType, JobEvent
 from tasks_api.domain.model import User
 from tasks_api.entrypoints.http.common import (
     BEARER,
@@ -37,6 +37,23 @@ from tasks_api.usecases.live import Heartbeat
 blp = Blueprint("live", __name__, url_prefix="/api/v1", description="Live job events.")
 
 RETRY_MILLISECONDS = 3000
+
+# One event of the stream, as its fields arrive; ``data`` is JSON text.
+LIVE_EVENT = {
+    "type": "object",
+    "required": ["event", "data"],
+    "properties": {
+        "id": {"type": "string", "pattern": "^[0-9]+$"},
+        "event": {"type": "string", "enum": [t.value for t in EventType]},
+        "data": {
+            "type": "string",
+            "description": "A JSON object. progress: stage, pages_done, "
+            "pages_total, percent. status: status, stage, progress, attempts, "
+            "and reason or retry_in_seconds when a job is retried. "
+            "summary_ready: summary. error: code and message.",
+        },
+    },
+}
 STREAM_TOKEN_PARAM = "stream_token"  # noqa: S105 - a parameter name
 
 
@@ -90,7 +107,7 @@ class JobLive(MethodView):
             "200": {
                 "description": "An event stream of progress, status, summary_ready "
                 "and error events; it ends after the job's final status.",
-                "content": {"text/event-stream": {"schema": {"type": "string"}}},
+                "content": {"text/event-stream": {"schema": LIVE_EVENT}},
             },
             "204": {
                 "description": "Last-Event-ID was the job's final event: "
