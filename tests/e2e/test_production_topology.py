@@ -18,7 +18,7 @@ from servers import SECRET, RunningProcess, api_server, worker_process
 from sse_client import open_stream, until_final
 
 from e2e.client import ApiClient
-from e2e.conftest import scan, words_found
+from e2e.conftest import photo, scan, scanned_pdf, words_found
 
 PRODUCTION = {"REDIS_HOST": "127.0.0.1", "REDIS_PORT": "6379", "WORKER_SECRET": SECRET}
 
@@ -62,6 +62,29 @@ def test_a_job_runs_on_the_worker_and_streams_through_another_api_process(
     assert words_found(text, job["text"]) > 0.95
     assert job["summary"]
     assert "process_job" in topology.worker.log() or job_id in topology.worker.log()
+
+
+@pytest.mark.parametrize("kind", ["photo", "pdf"])
+def test_a_photo_and_a_pdf_are_read_by_the_worker_too(
+    topology: Topology, tmp_path: Path, kind: str
+) -> None:
+    user = ApiClient(topology.uploader.url).sign_up()
+    if kind == "photo":
+        data, text = photo(seed=22)
+        texts = [text]
+    else:
+        data, texts = scanned_pdf(tmp_path, pages=2)
+
+    upload = user.upload(user.new_task(), f"upload.{kind}", data)
+    job_id = upload["job"]["id"]
+    until_final(
+        open_stream(f"{topology.uploader.url}/api/v1/jobs/{job_id}/live", user.token)
+    )
+    job = user.job(job_id)
+
+    assert job["status"] == "succeeded", job["error"]
+    assert all(words_found(text, job["text"]) > 0.9 for text in texts)
+    assert job["summary"]
 
 
 def test_the_worker_never_opens_storage(topology: Topology) -> None:
