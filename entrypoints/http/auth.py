@@ -68,6 +68,9 @@ class Password(MethodView):
     @protected(blp)
     @blp.arguments(PasswordChangeSchema())
     @blp.response(200, TokenSchema)
+    @blp.alt_response(
+        422, schema=ErrorSchema, description="The current password is wrong."
+    )
     def post(self, body: dict) -> dict:
         """Change your password; earlier tokens stop working, a new one is returned."""
         issued = (

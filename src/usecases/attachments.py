@@ -248,6 +248,14 @@ class AttachmentService:
             )
 
 
+def _size(limit: int) -> str:
+    """A byte count as people read it: 25 MB, 512 KB, 900 bytes."""
+    for unit, scale in (("MB", 1024 * 1024), ("KB", 1024)):
+        if limit >= scale:
+            return f"{limit / scale:.3g} {unit}"
+    return f"{limit} bytes"
+
+
 def clean_filename(filename: str) -> str:
     """The client's file name as harmless metadata: no path, no control characters."""
     name = filename.replace("\\", "/").rsplit("/", 1)[-1]
@@ -283,8 +291,7 @@ class _LimitedReader(io.RawIOBase):
         self._read += len(chunk)
         if self._read > self._limit:
             raise TooLarge(
-                f"Files may be at most {self._limit // (1024 * 1024)} MB.",
-                limit_bytes=self._limit,
+                f"Files may be at most {_size(self._limit)}.", limit_bytes=self._limit
             )
 
         buffer[: len(chunk)] = chunk

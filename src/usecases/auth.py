@@ -82,7 +82,11 @@ class AuthService:
     ) -> IssuedToken:
         """Set a new password, revoke every earlier token, and issue a fresh one."""
         if not self._hasher.verify(user.password_hash, current_password):
-            raise Unauthenticated("The current password is wrong.")
+            # Not Unauthenticated: the token is fine, and a client told 401
+            # would throw it away.
+            raise InvalidInput(
+                "The current password is wrong.", field="current_password"
+            )
         _check_password(new_password)
 
         user.password_hash = self._hasher.hash(new_password)

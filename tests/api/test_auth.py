@@ -182,5 +182,6 @@ def test_a_password_change_needs_the_current_password(
         headers=alice.headers,
     )
 
-    assert answer.status_code == 401
+    assert answer.status_code == 422
+    assert "current_password" in answer.get_json()["errors"]["json"]
     assert _me(client, alice.token) == 200
