@@ -462,6 +462,11 @@ class InMemoryIdempotencyRepository(IdempotencyRepository):
             )
         return None if recorded == attachment_id else recorded
 
+    def release(self, owner_id: str, key: str, attachment_id: str) -> None:
+        with self._tables.lock:
+            if self._tables.idempotency_keys.get((owner_id, key)) == attachment_id:
+                del self._tables.idempotency_keys[(owner_id, key)]
+
 
 class InMemoryStorage(Storage):
     """Every repository in dictionaries; safe to share between threads."""

@@ -519,6 +519,11 @@ class MongoIdempotencyRepository(IdempotencyRepository):
         recorded: str = doc["attachment_id"] if doc else attachment_id
         return None if recorded == attachment_id else recorded
 
+    def release(self, owner_id: str, key: str, attachment_id: str) -> None:
+        self._keys.delete_one(
+            {"_id": {"owner_id": owner_id, "key": key}, "attachment_id": attachment_id}
+        )
+
 
 class MongoStorage(Storage):
     """Every repository in one MongoDB database.

@@ -659,6 +659,14 @@ class SqliteIdempotencyRepository(IdempotencyRepository):
         recorded: str = row["attachment_id"]
         return None if recorded == attachment_id else recorded
 
+    def release(self, owner_id: str, key: str, attachment_id: str) -> None:
+        with self._db.connection() as conn:
+            conn.execute(
+                "DELETE FROM idempotency_keys"
+                " WHERE owner_id = ? AND key = ? AND attachment_id = ?",
+                (owner_id, key, attachment_id),
+            )
+
 
 class SqliteStorage(Storage):
     """Every repository in one SQLite file, shared by threads and processes.

@@ -216,6 +216,13 @@ class IdempotencyRepository(abc.ABC):
         key already stands for.
         """
 
+    @abc.abstractmethod
+    def release(self, owner_id: str, key: str, attachment_id: str) -> None:
+        """Forget the key if it still stands for ``attachment_id``.
+
+        For an upload that was refused: the client may retry the same key.
+        """
+
 
 class Storage(abc.ABC):
     """A store holding every repository, opened once per process."""

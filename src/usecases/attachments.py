@@ -12,6 +12,7 @@ from typing import BinaryIO
 
 from tasks_api.domain.errors import (
     Conflict,
+    DomainError,
     InvalidInput,
     NotFound,
     TooLarge,
@@ -21,7 +22,7 @@ from tasks_api.domain.errors import (
 from tasks_api.domain.jobs import Attachment, Job
 from tasks_api.domain.listing import Page, PageRequest
 from tasks_api.domain.media import sniff_media_type
-from tasks_api.domain.model import new_id
+from tasks_api.domain.model import Task, new_id
 from tasks_api.ports.files import FileStore
 from tasks_api.ports.queue import JobQueue
 from tasks_api.ports.storage import Storage
@@ -111,7 +112,8 @@ class AttachmentService:
         """Keep the file and queue a job to read it.
 
         With an ``idempotency_key`` a retried upload answers what the first
-        one did instead of creating a second attachment and job.
+        one did instead of creating a second attachment and job; a refused
+        upload frees its key, so the corrected file can be sent with it.
         """
         task = self._storage.tasks.get(owner_id, task_id)
         if task is None:
@@ -126,6 +128,27 @@ class AttachmentService:
             if earlier is not None:
                 return self._replay(owner_id, earlier)
 
+        try:
+            return self._accept(
+                owner_id, task, attachment_id, filename, stream, language
+            )
+        except DomainError:
+            if idempotency_key is not None:
+                self._storage.idempotency.release(
+                    owner_id, idempotency_key, attachment_id
+                )
+            raise
+
+    def _accept(
+        self,
+        owner_id: str,
+        task: Task,
+        attachment_id: str,
+        filename: str,
+        stream: BinaryIO,
+        language: str,
+    ) -> Upload:
+        """Check, keep and queue one upload; the key, if any, is reserved."""
         if self._storage.jobs.count_unfinished(owner_id) >= self._max_jobs_in_flight:
             raise TooMany(
                 f"You already have {self._max_jobs_in_flight} files being "
@@ -146,7 +169,7 @@ class AttachmentService:
 
         job = Job(
             owner_id=owner_id,
-            task_id=task_id,
+            task_id=task.id,
             attachment_id=attachment_id,
             storage_key=key,
             media_type=str(media_type),
@@ -155,7 +178,7 @@ class AttachmentService:
         attachment = Attachment(
             id=attachment_id,
             owner_id=owner_id,
-            task_id=task_id,
+            task_id=task.id,
             project_id=task.project_id,
             filename=clean_filename(filename),
             media_type=str(media_type),

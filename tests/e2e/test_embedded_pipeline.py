@@ -142,3 +142,24 @@ def test_the_download_returns_the_bytes_uploaded(user: ApiClient) -> None:
 
 def test_the_server_started_in_embedded_mode(embedded: RunningProcess) -> None:
     assert "gevent" in embedded.log().lower() or "Booting worker" in embedded.log()
+
+
+def test_a_refused_upload_frees_its_idempotency_key(user: ApiClient) -> None:
+    task_id = user.new_task()
+    key = {"Idempotency-Key": "try-again"}
+
+    refused = user.call(
+        "POST",
+        f"/tasks/{task_id}/attachments",
+        headers=key,
+        files={"file": ("a.png", b"<html>not an image</html>")},
+    )
+    retried = user.call(
+        "POST",
+        f"/tasks/{task_id}/attachments",
+        headers=key,
+        files={"file": ("a.txt", b"Now a real note.")},
+    )
+
+    assert refused.status_code == 415
+    assert retried.status_code == 202

@@ -489,3 +489,17 @@ def test_of_requests_racing_with_one_key_one_reserves_it(
     winners = [mine for mine, earlier in results if earlier is None]
     assert len(winners) == 1
     assert {earlier for _, earlier in results} == {None, winners[0]}
+
+
+def test_a_released_key_can_be_reserved_again_but_not_by_a_stranger(
+    storage: Storage,
+) -> None:
+    storage.idempotency.reserve("owner", "key-1", "first")
+
+    storage.idempotency.release("owner", "key-1", "someone-else")
+    kept = storage.idempotency.reserve("owner", "key-1", "second")
+    storage.idempotency.release("owner", "key-1", "first")
+    freed = storage.idempotency.reserve("owner", "key-1", "third")
+
+    assert kept == "first"
+    assert freed is None
