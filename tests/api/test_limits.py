@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 from accounts import Account, register
@@ -155,3 +156,26 @@ def test_without_cors_origins_no_cross_origin_header_is_sent(
     )
 
     assert "Access-Control-Allow-Origin" not in answer.headers
+
+
+def test_with_redis_every_api_process_shares_the_failure_count(
+    services: Container, tmp_path: Path
+) -> None:
+    redis_settings = {
+        "LOGIN_FAILURES_PER_ACCOUNT": "2 per minute",
+        "REDIS_HOST": "127.0.0.1",
+        "WORKER_SECRET": "w" * 40,
+    }
+    first = _app_with(services, tmp_path, **redis_settings).test_client()
+    second = create_app(services).test_client()
+    # Counts in Redis outlive the test: a fresh account and address each run.
+    email = f"{uuid.uuid4().hex}@example.com"
+    address = f"10.{uuid.uuid4().int % 250}.{uuid.uuid4().int % 250}.7"
+
+    statuses = [
+        _login(first, email, "wrong password", address),
+        _login(second, email, "wrong password", address),
+        _login(first, email, "wrong password", address),
+    ]
+
+    assert statuses == [401, 401, 429]
