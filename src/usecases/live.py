@@ -118,18 +118,20 @@ class JobFollower:
         after the final status event.
         """
         self._jobs.get(owner_id, job_id)
-        history = self._storage.job_events.list(job_id)
-        last = history[-1].seq if history else 0
-        # An id past the last event is none we sent: count from the last.
-        after_seq = min(after_seq, last)
-        if history and after_seq == last and _is_final(history[-1]):
-            return None
-
-        self._limits.acquire(owner_id)
+        # Subscribed before the history is read, so nothing published in
+        # between is missed; the history is read once, here.
+        subscription = self._bus.subscribe(job_id)
         try:
-            subscription = self._bus.subscribe(job_id)
+            history = self._storage.job_events.list(job_id)
+            last = history[-1].seq if history else 0
+            # An id past the last event is none we sent: count from the last.
+            after_seq = min(after_seq, last)
+            if history and after_seq == last and _is_final(history[-1]):
+                subscription.close()
+                return None
+            self._limits.acquire(owner_id)
         except BaseException:
-            self._limits.release(owner_id)
+            subscription.close()
             raise
 
         def release() -> None:
@@ -137,14 +139,22 @@ class JobFollower:
             self._limits.release(owner_id)
             log.debug("Stream of job %r closed.", job_id)
 
-        return LiveStream(self._stream(job_id, after_seq, subscription), release)
+        missed = [event for event in history if event.seq > after_seq]
+        return LiveStream(
+            self._stream(job_id, after_seq, subscription, missed), release
+        )
 
     def _stream(
-        self, job_id: str, after_seq: int, subscription: Subscription
+        self,
+        job_id: str,
+        after_seq: int,
+        subscription: Subscription,
+        history: list[JobEvent],
     ) -> Generator[JobEvent | Heartbeat, None, None]:
-        """The events after ``after_seq``, up to and including the final one."""
+        """``history`` (the stored events after ``after_seq``), then live ones,
+        up to and including the final one."""
         sent = after_seq
-        for event in self._storage.job_events.list(job_id, sent):
+        for event in history:
             yield event
             sent = event.seq
             if _is_final(event):
