@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
-
+from flask import request
 from flask.views import MethodView
 from flask_smorest import Blueprint
 
+from tasks_api.domain.errors import Unauthenticated
 from tasks_api.domain.model import User
 from tasks_api.entrypoints.http.common import container, current_user, protected
 from tasks_api.entrypoints.http.errors import ErrorSchema
-from tasks_api.entrypoints.http.limits import (
-    login_failures_per_account,
-    login_failures_per_address,
-)
+from tasks_api.entrypoints.http.limits import login_throttle
 from tasks_api.entrypoints.http.schemas import (
     LoginSchema,
     PasswordChangeSchema,
@@ -40,9 +37,6 @@ class Register(MethodView):
 
 @blp.route("/login")
 class Login(MethodView):
-    # Failed logins are counted per address and per account (limits.py).
-    decorators: ClassVar = [login_failures_per_address, login_failures_per_account]
-
     @blp.arguments(LoginSchema())
     @blp.response(200, TokenSchema)
     @blp.alt_response(
@@ -51,7 +45,16 @@ class Login(MethodView):
     @blp.alt_response(429, schema=ErrorSchema, description="Too many failed logins.")
     def post(self, body: dict) -> dict:
         """Exchange an email and password for a bearer token."""
-        return _token_body(container().auth().login(body["email"], body["password"]))
+        throttle = login_throttle()
+        address = request.remote_addr or "-"
+        throttle.check(address, body["email"])
+
+        try:
+            issued = container().auth().login(body["email"], body["password"])
+        except Unauthenticated:
+            throttle.record_failure(address, body["email"])
+            raise
+        return _token_body(issued)
 
 
 @blp.route("/logout")

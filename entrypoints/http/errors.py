@@ -94,7 +94,11 @@ def handle_http_exception(error: HTTPException) -> ResponseReturnValue:
     body = error_body(
         status, CODE_OF_STATUS.get(status, "error"), message, field_errors
     )
-    return jsonify(body), status, data.get("headers", {})
+    headers = dict(data.get("headers") or {})
+    retry_after = getattr(error, "retry_after", None)
+    if retry_after is not None:
+        headers["Retry-After"] = str(retry_after)
+    return jsonify(body), status, headers
 
 
 def handle_domain_error(error: domain.DomainError) -> ResponseReturnValue:

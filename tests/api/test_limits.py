@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import socket
 import uuid
 from pathlib import Path
 
+import pytest
 from accounts import Account, register
 from dependency_injector import providers
 from flask import Flask
@@ -12,6 +15,7 @@ from flask.testing import FlaskClient
 
 from tasks_api.entrypoints.container import Container
 from tasks_api.entrypoints.http.app import create_app
+from tasks_api.entrypoints.http.limits import LoginThrottle
 from tasks_api.entrypoints.settings import load_settings
 
 
@@ -80,7 +84,7 @@ def test_failed_logins_from_one_address_are_throttled(
         environ_base={"REMOTE_ADDR": "10.0.0.1"},
     )
     assert answer.get_json()["code"] == "too_many"
-    assert "Retry-After" in answer.headers
+    assert 1 <= int(answer.headers["Retry-After"]) <= 60
 
 
 def test_a_forged_forwarded_for_is_ignored_without_trusted_proxies(
@@ -179,3 +183,22 @@ def test_with_redis_every_api_process_shares_the_failure_count(
     ]
 
     assert statuses == [401, 401, 429]
+
+
+def test_without_its_counter_store_the_throttle_lets_logins_through(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    throttle = LoginThrottle(
+        f"redis://127.0.0.1:{closed_port}/0",
+        per_address="1 per minute",
+        per_account="1 per minute",
+    )
+
+    with caplog.at_level(logging.WARNING):
+        throttle.record_failure("10.0.0.1", "alice@example.com")
+        throttle.check("10.0.0.1", "alice@example.com")
+
+    assert "Login throttle unavailable" in caplog.text
