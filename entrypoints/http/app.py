@@ -27,6 +27,7 @@ from tasks_api.entrypoints.http.errors import (
     handle_http_exception,
     register_error_handlers,
 )
+from tasks_api.entrypoints.http.json_provider import OrjsonProvider
 from tasks_api.entrypoints.http.limits import install_limits
 
 API_PREFIX = "/api/v1"
@@ -45,6 +46,7 @@ class Api(flask_smorest.Api):
 def create_app(services: Any) -> Flask:
     """Build the app around a container of services (see ``container.py``)."""
     app = Flask("tasks_api", static_folder=None)
+    app.json = OrjsonProvider(app)
     settings = services.settings()
     app.config.update(
         API_TITLE="Tasks API",
