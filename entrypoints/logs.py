@@ -43,6 +43,13 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
 
     # Job threads and request greenlets log through the same handler.
     handler.lock = thread_rlock()
+    # Neither format shows the caller's file and line, thread or process,
+    # so records need not find them out: the logging HOWTO's "Optimization"
+    # switches, worth a few microseconds on each request's access line.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -60,8 +60,16 @@ class TaskService:
         where: TaskFilter,
         page: PageRequest,
     ) -> Page[Task]:
-        self._require_project(owner_id, project_id)
-        return self._storage.tasks.list(owner_id, project_id, where, page)
+        """A page of the project's tasks; ``NotFound`` if it is not the owner's.
+
+        Tasks are stored with their project's owner and deleted with their
+        project, so a page with tasks on it proves the project is there and
+        the owner's: only an empty page costs a look-up of the project.
+        """
+        found = self._storage.tasks.list(owner_id, project_id, where, page)
+        if not found.items:
+            self._require_project(owner_id, project_id)
+        return found
 
     def update(
         self, owner_id: str, task_id: str, changes: Mapping[str, object]

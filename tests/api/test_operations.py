@@ -9,6 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from tasks_api.entrypoints.container import Container
+from tasks_api.entrypoints.http.app import SyncFlask, _refuse_async_views
 
 
 def test_healthz_answers_without_a_token(client: FlaskClient) -> None:
@@ -98,3 +99,14 @@ def test_the_docs_page_works_offline(client: FlaskClient) -> None:
     assert page.status_code == 200
     assert "/api/v1/docs/assets/swagger-ui-bundle.js" in page.get_data(as_text=True)
     assert script.status_code == 200 and len(script.data) > 100_000
+
+
+def test_an_async_view_is_refused_when_the_app_is_built() -> None:
+    app = SyncFlask("with_an_async_view")
+
+    @app.get("/slow")
+    async def slow() -> str:
+        return "never awaited"
+
+    with pytest.raises(TypeError, match="slow: async views are not supported"):
+        _refuse_async_views(app)
