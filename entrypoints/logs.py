@@ -43,12 +43,12 @@ def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
 
     # Job threads and request greenlets log through the same handler.
     handler.lock = thread_rlock()
-    # Neither format shows the caller's file and line, thread or process,
-    # so records need not find them out: the logging HOWTO's "Optimization"
-    # switches, worth a few microseconds on each request's access line.
+    # Neither format shows the caller's file and line or thread, so records
+    # need not find them out: two of the logging HOWTO's "Optimization"
+    # switches, worth a few microseconds on each request's access line. The
+    # process id stays: gunicorn's own log lines print it.
     logging._srcfile = None
     logging.logThreads = False
-    logging.logProcesses = False
     logging.logMultiprocessing = False
     root = logging.getLogger()
     root.handlers[:] = [handler]
