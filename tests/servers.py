@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +20,24 @@ import requests
 
 TASKS_API = str(Path(sys.executable).with_name("tasks-api"))
 SECRET = "end-to-end-secret-long-enough-for-hs256-and-workers"
+
+
+def wait_for(
+    condition: Callable[[], object], timeout: float, what: str, every: float = 0.1
+) -> object:
+    """Poll ``condition`` until it returns something true; fail after ``timeout``.
+
+    The timeout only ends a run that would otherwise hang; it is generous
+    on purpose and says nothing about how fast anything should be.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        result = condition()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up after {timeout:.0f} s waiting for {what}")
+        time.sleep(every)
 
 
 def free_port() -> int:

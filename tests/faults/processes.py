@@ -13,30 +13,11 @@ import os
 import signal
 import subprocess
 import threading
-import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import redis
-from servers import SECRET, RunningProcess, free_port, worker_process
-
-
-def wait_for(
-    condition: Callable[[], object], timeout: float, what: str, every: float = 0.1
-) -> object:
-    """Poll ``condition`` until it returns something true; fail after ``timeout``.
-
-    The timeout only ends a run that would otherwise hang; it is generous
-    on purpose and says nothing about how fast anything should be.
-    """
-    deadline = time.monotonic() + timeout
-    while True:
-        result = condition()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up after {timeout:.0f} s waiting for {what}")
-        time.sleep(every)
+from servers import SECRET, RunningProcess, free_port, wait_for, worker_process
 
 
 def children(pid: int) -> list[int]:

@@ -6,7 +6,7 @@ import os
 import signal
 from pathlib import Path
 
-from servers import api_server
+from servers import api_server, wait_for
 
 from faults.documents import scanned_pdf
 from faults.history import StoredHistory
@@ -14,7 +14,6 @@ from faults.processes import (
     RedisServer,
     WorkerSupervisor,
     production_settings,
-    wait_for,
 )
 from faults.scenario import assert_read_once, assert_told_the_truth, starts, upload_all
 
