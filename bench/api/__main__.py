@@ -9,8 +9,12 @@ endpoint under the same gunicorn options (``bench/api/bare.py``). Seeds
 one user with 30 projects, one of them with 200 tasks, then drives each
 endpoint with wrk for the same time, threads and connections, and prints
 requests per second, p50 and p99 latency, and the service's throughput
-as a share of the bare endpoint's. Everything it started is stopped on
-the way out.
+as a share of the bare endpoint's. For the service it also splits each
+request's time: the whole of it (one gunicorn worker is busy for 1/rps
+seconds a request) and the part between Flask's first and last request
+hooks, read off the service's own latency histogram at /metrics; the
+rest is gunicorn, gevent, the request context and the access log line.
+Everything it started is stopped on the way out.
 
 wrk runs on the same machine and takes CPU from the servers; both sides
 pay that alike, so the ratio means more than the absolute figures.
@@ -29,10 +33,11 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import requests
+from prometheus_client.parser import text_string_to_metric_families
 
 HOST = "127.0.0.1"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -78,6 +83,8 @@ class Result:
     p50_ms: float
     p99_ms: float
     requests: int
+    # Mean microseconds a request spent in the app's handlers (service only).
+    in_app_us: float | None = None
 
 
 class Server:
@@ -227,6 +234,21 @@ def run_wrk(
     )
 
 
+def time_in_app(base: str, route: str) -> tuple[float, float]:
+    """Seconds and requests so far for ``GET route``, from the service's /metrics."""
+    totals = {"_sum": 0.0, "_count": 0.0}
+    text = requests.get(f"{base}/metrics", timeout=10).text
+    for family in text_string_to_metric_families(text):
+        if family.name != "tasks_api_request_seconds":
+            continue
+        for sample in family.samples:
+            suffix = sample.name.removeprefix(family.name)
+            wanted = sample.labels.get("route") == route and suffix in totals
+            if wanted and sample.labels.get("method") == "GET":
+                totals[suffix] += sample.value
+    return totals["_sum"], totals["_count"]
+
+
 def median_run(results: list[Result]) -> Result:
     """The run with the median throughput (the lower one of an even count)."""
     ranked = sorted(results, key=lambda result: result.rps)
@@ -243,15 +265,18 @@ def print_table(results: list[Result], bare: Result, args: argparse.Namespace) -
     )
     width = max(len(result.name) for result in results)
     header = (
-        f"{'endpoint':<{width}} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} {'vs bare':>7}"
+        f"{'endpoint':<{width}} {'req/s':>7} {'p50 ms':>7} {'p99 ms':>7} "
+        f"{'vs bare':>7} {'us/req':>7} {'in app':>7}"
     )
     print(header)
     print("-" * len(header))
     for result in results:
         ratio = result.rps / bare.rps
+        in_app = "-" if result.in_app_us is None else f"{result.in_app_us:.0f}"
         print(
             f"{result.name:<{width}} {result.rps:>7.0f} {result.p50_ms:>7.2f} "
-            f"{result.p99_ms:>7.2f} {ratio:>7.2f}"
+            f"{result.p99_ms:>7.2f} {ratio:>7.2f} {1e6 / result.rps:>7.0f} "
+            f"{in_app:>7}"
         )
     print()
 
@@ -319,12 +344,15 @@ def main() -> int:
 
         print(f"seeding {PROJECTS} projects and {TASKS} tasks ...", flush=True)
         token, busy = seed(api)
+        # name, URL, items expected on the page, and the route pattern the
+        # service's /metrics labels it with (None for the bare endpoint).
         targets = [
-            ("bare Flask JSON (GET /bare)", f"{bare_base}/bare", None),
+            ("bare Flask JSON (GET /bare)", f"{bare_base}/bare", None, None),
             (
                 "GET /api/v1/projects?limit=20",
                 f"{api}/api/v1/projects?limit=20",
                 20,
+                "/api/v1/projects",
             ),
             (
                 "GET /api/v1/projects/{id}/tasks?status=todo&priority=high"
@@ -332,22 +360,29 @@ def main() -> int:
                 f"{api}/api/v1/projects/{busy}/tasks"
                 "?status=todo&priority=high&sort=due&limit=20",
                 20,
+                "/api/v1/projects/<project_id>/tasks",
             ),
         ]
 
-        for name, url, items in targets:
+        for name, url, items, _ in targets:
             check_answers(url, token, items)
             if args.warmup:
                 run_wrk(name, url, token, args, args.warmup)
 
         # Rounds go through every endpoint in turn, so a burst of load
         # from elsewhere on the machine falls on all of them alike.
-        runs: dict[str, list[Result]] = {name: [] for name, _, _ in targets}
+        runs: dict[str, list[Result]] = {name: [] for name, *_ in targets}
         for round_number in range(1, args.rounds + 1):
-            for name, url, _ in targets:
+            for name, url, _, route in targets:
                 print(f"round {round_number}: {name} ...", flush=True)
-                runs[name].append(run_wrk(name, url, token, args, args.duration))
-        results = [median_run(runs[name]) for name, _, _ in targets]
+                before = time_in_app(api, route) if route else None
+                result = run_wrk(name, url, token, args, args.duration)
+                if before is not None:
+                    seconds, count = time_in_app(api, route)
+                    in_app_us = (seconds - before[0]) / (count - before[1]) * 1e6
+                    result = replace(result, in_app_us=in_app_us)
+                runs[name].append(result)
+        results = [median_run(runs[name]) for name, *_ in targets]
     finally:
         for server in servers:
             server.stop()
