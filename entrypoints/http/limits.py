@@ -31,6 +31,9 @@ log = logging.getLogger(__name__)
 
 THROTTLE_KEY = "tasks_api.login_throttle"
 NAMESPACE = "tasks-api-login"
+# A login waits at most this long on an unreachable Redis before the
+# throttle gives up and lets it through.
+REDIS_TIMEOUT_SECONDS = 1.0
 
 
 class LoginThrottled(TooManyRequests):
@@ -41,7 +44,17 @@ class LoginThrottle:
     """Counts failed logins by client address and by account."""
 
     def __init__(self, storage_uri: str, per_address: str, per_account: str) -> None:
-        self._limiter = FixedWindowRateLimiter(storage_from_string(storage_uri))
+        options = (
+            {
+                "socket_timeout": REDIS_TIMEOUT_SECONDS,
+                "socket_connect_timeout": REDIS_TIMEOUT_SECONDS,
+            }
+            if storage_uri.startswith("redis://")
+            else {}
+        )
+        self._limiter = FixedWindowRateLimiter(
+            storage_from_string(storage_uri, **options)
+        )
         self._per_address = parse(per_address)
         self._per_account = parse(per_account)
 
@@ -64,6 +77,7 @@ class LoginThrottle:
             raise LoginThrottled(message, retry_after=retry_after)
 
     def record_failure(self, address: str, email: str) -> None:
+        """Count one failed login against the address and the account."""
         for limit, key, _ in self._counters(address, email):
             try:
                 self._limiter.hit(limit, NAMESPACE, key)

@@ -202,3 +202,24 @@ def test_without_its_counter_store_the_throttle_lets_logins_through(
         throttle.check("10.0.0.1", "alice@example.com")
 
     assert "Login throttle unavailable" in caplog.text
+
+
+def test_a_redis_that_never_answers_does_not_hold_logins_up(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A socket that takes connections into its backlog and never reads:
+    # without a timeout, the throttle's first command would wait forever.
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        port = silent.getsockname()[1]
+        throttle = LoginThrottle(
+            f"redis://127.0.0.1:{port}/0",
+            per_address="1 per minute",
+            per_account="1 per minute",
+        )
+
+        with caplog.at_level(logging.WARNING):
+            throttle.check("10.0.0.1", "alice@example.com")
+
+    assert "Login throttle unavailable" in caplog.text
