@@ -185,17 +185,22 @@ def test_with_redis_every_api_process_shares_the_failure_count(
     assert statuses == [401, 401, 429]
 
 
+def _strict_throttle_on_redis_port(port: int) -> LoginThrottle:
+    """A throttle allowing one failure a minute, counting in Redis at ``port``."""
+    return LoginThrottle(
+        f"redis://127.0.0.1:{port}/0",
+        per_address="1 per minute",
+        per_account="1 per minute",
+    )
+
+
 def test_without_its_counter_store_the_throttle_lets_logins_through(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         closed_port = probe.getsockname()[1]
-    throttle = LoginThrottle(
-        f"redis://127.0.0.1:{closed_port}/0",
-        per_address="1 per minute",
-        per_account="1 per minute",
-    )
+    throttle = _strict_throttle_on_redis_port(closed_port)
 
     with caplog.at_level(logging.WARNING):
         throttle.record_failure("10.0.0.1", "alice@example.com")
@@ -212,12 +217,7 @@ def test_a_redis_that_never_answers_does_not_hold_logins_up(
     with socket.socket() as silent:
         silent.bind(("127.0.0.1", 0))
         silent.listen(8)
-        port = silent.getsockname()[1]
-        throttle = LoginThrottle(
-            f"redis://127.0.0.1:{port}/0",
-            per_address="1 per minute",
-            per_account="1 per minute",
-        )
+        throttle = _strict_throttle_on_redis_port(silent.getsockname()[1])
 
         with caplog.at_level(logging.WARNING):
             throttle.check("10.0.0.1", "alice@example.com")
