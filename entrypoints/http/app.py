@@ -40,7 +40,7 @@ class SyncFlask(Flask):
     """Flask for an app with no ``async`` views or hooks.
 
     Flask asks of every view, hook and decorator layer, on every request,
-    whether it is a coroutine function (``ensure_sync``): about twenty
+    whether it is a coroutine function (``ensure_sync``): about a dozen
     questions and 7 microseconds a request here. Under gevent nothing needs
     to be async; ``create_app`` refuses an async view when the app is built.
     """
