@@ -17,6 +17,7 @@ from tasks_api.domain.listing import (
     UNDATED,
     Cursor,
     Page,
+    TaskFilter,
     TaskSort,
     clamp_limit,
     iso_millis,
@@ -41,6 +42,21 @@ SORT_FIELDS: dict[TaskSort, str] = {
     TaskSort.DUE: "due_sort",
     TaskSort.PRIORITY: "priority_rank",
 }
+
+
+def due_sort_range(where: TaskFilter) -> tuple[str, str] | None:
+    """The ``due_sort`` bounds of a due-date filter, None when it has none.
+
+    Filtering on ``due_sort`` rather than the due date itself lets the
+    indexes that sort by due date serve the range too. Both bounds are
+    real dates, so undated tasks (``UNDATED``) stay out, as they must.
+    """
+    if where.due_from is None and where.due_to is None:
+        return None
+    return (
+        (where.due_from or date.min).isoformat(),
+        (where.due_to or date.max).isoformat(),
+    )
 
 
 def fetch_size(limit: int) -> int:

@@ -32,6 +32,7 @@ from tasks_api.adapters.storage.jobfields import TIME_FIELDS, checked_changes
 from tasks_api.adapters.storage.keyset import (
     SORT_FIELDS,
     created_key,
+    due_sort_range,
     fetch_size,
     page_of,
     queued_key,
@@ -215,34 +216,8 @@ class MongoTaskRepository(TaskRepository):
         where: TaskFilter,
         page: PageRequest,
     ) -> Page[Task]:
-        query: Document = {"owner_id": owner_id, "project_id": project_id}
-        if where.status is not None:
-            query["status"] = TaskStatus(where.status).value
-        if where.priority is not None:
-            query["priority"] = Priority(where.priority).value
-        due: Document = {}
-        if where.due_from is not None:
-            due["$gte"] = where.due_from.isoformat()
-        if where.due_to is not None:
-            due["$lte"] = where.due_to.isoformat()
-        if due:
-            query["due_date"] = due
-
-        field = SORT_FIELDS[where.sort]
-        direction = DESCENDING if where.sort.descending else ASCENDING
-        if page.after is not None:
-            key = _bson_key(where.sort, task_key(where.sort, page.after))
-            beyond = "$lt" if where.sort.descending else "$gt"
-            query["$or"] = [
-                {field: {beyond: key}},
-                {field: key, "_id": {beyond: page.after.id}},
-            ]
-
-        docs = (
-            self._tasks.find(query)
-            .sort([(field, direction), ("_id", direction)])
-            .limit(fetch_size(page.limit))
-        )
+        query, order = task_list_query(owner_id, project_id, where, page)
+        docs = self._tasks.find(query).sort(order).limit(fetch_size(page.limit))
         return page_of([_task(doc) for doc in docs], page.limit, where.sort.key)
 
     def update(self, task: Task) -> None:
@@ -680,6 +655,37 @@ def _project(doc: Document) -> Project:
         created_at=utc_millis(doc["created_at"]),
         updated_at=utc_millis(doc["updated_at"]),
     )
+
+
+def task_list_query(
+    owner_id: str, project_id: str, where: TaskFilter, page: PageRequest
+) -> tuple[Document, list[tuple[str, int]]]:
+    """The filter and sort order for one page of a project's tasks.
+
+    Priority and due dates are matched on the derived fields
+    ``priority_rank`` and ``due_sort``, which the indexes of migration 0003
+    hold after the status, so a filtered page is read in order from one
+    index.
+    """
+    query: Document = {"owner_id": owner_id, "project_id": project_id}
+    if where.status is not None:
+        query["status"] = TaskStatus(where.status).value
+    if where.priority is not None:
+        query["priority_rank"] = Priority(where.priority).rank
+    due_range = due_sort_range(where)
+    if due_range is not None:
+        query["due_sort"] = {"$gte": due_range[0], "$lte": due_range[1]}
+
+    field = SORT_FIELDS[where.sort]
+    direction = DESCENDING if where.sort.descending else ASCENDING
+    if page.after is not None:
+        key = _bson_key(where.sort, task_key(where.sort, page.after))
+        beyond = "$lt" if where.sort.descending else "$gt"
+        query["$or"] = [
+            {field: {beyond: key}},
+            {field: key, "_id": {beyond: page.after.id}},
+        ]
+    return query, [(field, direction), ("_id", direction)]
 
 
 def _task(doc: Document) -> Task:

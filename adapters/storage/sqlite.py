@@ -41,6 +41,7 @@ from tasks_api.adapters.storage.jobfields import TIME_FIELDS, checked_changes
 from tasks_api.adapters.storage.keyset import (
     SORT_FIELDS,
     created_key,
+    due_sort_range,
     fetch_size,
     page_of,
     queued_key,
@@ -359,35 +360,7 @@ class SqliteTaskRepository(TaskRepository):
         where: TaskFilter,
         page: PageRequest,
     ) -> Page[Task]:
-        clauses = ["owner_id = ?", "project_id = ?"]
-        params: list[object] = [owner_id, project_id]
-        if where.status is not None:
-            clauses.append("status = ?")
-            params.append(TaskStatus(where.status).value)
-        if where.priority is not None:
-            clauses.append("priority = ?")
-            params.append(Priority(where.priority).value)
-        if where.due_from is not None:
-            clauses.append("due_date >= ?")
-            params.append(where.due_from.isoformat())
-        if where.due_to is not None:
-            clauses.append("due_date <= ?")
-            params.append(where.due_to.isoformat())
-
-        # Both names come from fixed tables, never from the request.
-        column = SORT_FIELDS[where.sort]
-        direction = "DESC" if where.sort.descending else "ASC"
-        if page.after is not None:
-            beyond = "<" if where.sort.descending else ">"
-            clauses.append(f"({column}, id) {beyond} (?, ?)")
-            params += [task_key(where.sort, page.after), page.after.id]
-        sql = (
-            f"SELECT {TASK_COLUMNS} FROM tasks"  # noqa: S608
-            f" WHERE {' AND '.join(clauses)}"
-            f" ORDER BY {column} {direction}, id {direction} LIMIT ?"
-        )
-        params.append(fetch_size(page.limit))
-
+        sql, params = task_list_query(owner_id, project_id, where, page)
         with self._db.connection() as conn:
             rows = conn.execute(sql, params).fetchall()
         return page_of([_task(row) for row in rows], page.limit, where.sort.key)
@@ -786,6 +759,45 @@ def _email_guard() -> Iterator[None]:
 def _priority_columns(task: Task) -> tuple[str, int]:
     priority = Priority(task.priority)
     return priority.value, priority.rank
+
+
+def task_list_query(
+    owner_id: str, project_id: str, where: TaskFilter, page: PageRequest
+) -> tuple[str, list[object]]:
+    """The SELECT for one page of a project's tasks, and its parameters.
+
+    Priority and due dates are matched on their derived columns,
+    ``priority_rank`` and ``due_sort``, which the indexes of migration 0003
+    hold after the status; so a filtered, sorted page is read in order from
+    one index instead of sorted or filtered row by row.
+    """
+    clauses = ["owner_id = ?", "project_id = ?"]
+    params: list[object] = [owner_id, project_id]
+    if where.status is not None:
+        clauses.append("status = ?")
+        params.append(TaskStatus(where.status).value)
+    if where.priority is not None:
+        clauses.append("priority_rank = ?")
+        params.append(Priority(where.priority).rank)
+    due_range = due_sort_range(where)
+    if due_range is not None:
+        clauses.append("due_sort BETWEEN ? AND ?")
+        params += due_range
+
+    # Both names come from fixed tables, never from the request.
+    column = SORT_FIELDS[where.sort]
+    direction = "DESC" if where.sort.descending else "ASC"
+    if page.after is not None:
+        beyond = "<" if where.sort.descending else ">"
+        clauses.append(f"({column}, id) {beyond} (?, ?)")
+        params += [task_key(where.sort, page.after), page.after.id]
+    sql = (
+        f"SELECT {TASK_COLUMNS} FROM tasks"  # noqa: S608
+        f" WHERE {' AND '.join(clauses)}"
+        f" ORDER BY {column} {direction}, id {direction} LIMIT ?"
+    )
+    params.append(fetch_size(page.limit))
+    return sql, params
 
 
 def _due_columns(task: Task) -> tuple[str | None, str]:
