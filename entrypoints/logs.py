@@ -1,4 +1,9 @@
-"""Logging set-up: readable lines by default, one JSON object a line on request."""
+"""Logging set-up: readable lines by default, one JSON object a line on request.
+
+A record made while a request is served carries that request's id, in
+both formats, so an error line can be matched with its access line and
+with the ``X-Request-ID`` the client saw.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,33 @@ import json
 import logging
 from datetime import UTC, datetime
 
+from flask import g, has_request_context
+
 from tasks_api.adapters.concurrency import thread_rlock
 
 # Attributes every LogRecord has; anything else was passed in ``extra``.
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+
+
+class RequestIdFilter(logging.Filter):
+    """Stamp each record made during a request with the request's id."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id") and has_request_context():
+            record.request_id = g.get("request_id")
+        return True
+
+
+class TextFormatter(logging.Formatter):
+    """One readable line, ending with the request id when there is one."""
+
+    def __init__(self) -> None:
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def formatMessage(self, record: logging.LogRecord) -> str:
+        line = super().formatMessage(record)
+        request_id = getattr(record, "request_id", None)
+        return f"{line} [request {request_id}]" if request_id else line
 
 
 class JsonFormatter(logging.Formatter):
@@ -34,12 +62,8 @@ class JsonFormatter(logging.Formatter):
 
 def configure_logging(level: str = "INFO", fmt: str = "text") -> None:
     handler = logging.StreamHandler()
-    if fmt == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(
-            logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
-        )
+    handler.setFormatter(JsonFormatter() if fmt == "json" else TextFormatter())
+    handler.addFilter(RequestIdFilter())
 
     # Job threads and request greenlets log through the same handler.
     handler.lock = thread_rlock()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 
 import pytest
@@ -10,6 +11,7 @@ from flask.testing import FlaskClient
 
 from tasks_api.entrypoints.container import Container
 from tasks_api.entrypoints.http.app import SyncFlask, _refuse_async_views
+from tasks_api.entrypoints.logs import RequestIdFilter, TextFormatter
 
 
 def test_healthz_answers_without_a_token(client: FlaskClient) -> None:
@@ -57,6 +59,29 @@ def test_each_request_is_logged_once_with_its_id(
     lines = [r for r in caplog.records if r.name == "tasks_api.access"]
     assert len(lines) == 1
     assert lines[0].request_id == "req-1" and lines[0].status == 200
+
+
+def test_a_line_logged_while_serving_a_request_carries_its_id(app: Flask) -> None:
+    @app.get("/slow")
+    def slow() -> str:
+        logging.getLogger("tasks_api.test").warning("Storage answered slowly.")
+        return "ok"
+
+    lines = io.StringIO()
+    handler = logging.StreamHandler(lines)
+    handler.setFormatter(TextFormatter())
+    handler.addFilter(RequestIdFilter())
+    logger = logging.getLogger("tasks_api.test")
+    logger.addHandler(handler)
+    try:
+        app.test_client().get("/slow", headers={"X-Request-ID": "req-7"})
+        logger.warning("Outside any request.")
+    finally:
+        logger.removeHandler(handler)
+
+    during, outside = lines.getvalue().splitlines()
+    assert during.endswith("Storage answered slowly. [request req-7]")
+    assert outside.endswith("Outside any request.")
 
 
 def test_an_unexpected_error_is_a_500_without_a_traceback(app: Flask) -> None:

@@ -1,4 +1,4 @@
-"""The tasks-api command's migrate, and JSON log lines."""
+"""The tasks-api command's migrate, and the log line formats."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tasks_api.entrypoints.logs import JsonFormatter
+from tasks_api.entrypoints.logs import JsonFormatter, TextFormatter
 
 TASKS_API = str(Path(sys.executable).with_name("tasks-api"))
 
@@ -61,3 +61,28 @@ def test_a_json_log_line_carries_the_request_fields() -> None:
     assert line["message"] == "GET /healthz 200"
     assert line["request_id"] == "abc" and line["duration_ms"] == 1.5
     assert line["level"] == "INFO" and line["logger"] == "tasks_api.access"
+
+
+def test_a_text_log_line_ends_with_its_request_id_before_any_traceback() -> None:
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        failed = logging.makeLogRecord(
+            {
+                "name": "tasks_api",
+                "msg": "Failed",
+                "levelname": "ERROR",
+                "request_id": "abc",
+            }
+        )
+        failed.exc_info = sys.exc_info()
+    plain = logging.makeLogRecord(
+        {"name": "tasks_api", "msg": "Started", "levelname": "INFO"}
+    )
+
+    failed_lines = TextFormatter().format(failed).splitlines()
+    plain_line = TextFormatter().format(plain)
+
+    assert failed_lines[0].endswith("ERROR tasks_api: Failed [request abc]")
+    assert failed_lines[-1] == "ValueError: boom"
+    assert plain_line.endswith("INFO tasks_api: Started")
