@@ -12,8 +12,7 @@ In one run, on 127.0.0.1 only:
 2. starts the service in embedded mode (``tasks-api serve``, one
    gunicorn + gevent process, a temporary DATA_DIR, SQLite, in-process
    jobs, the local summarizer), with MAX_JOBS_IN_FLIGHT and
-   MAX_STREAMS_PER_USER raised to fit the load; sends one warm-up upload
-   (see ``warm_up``) and signs up the users;
+   MAX_STREAMS_PER_USER raised to fit the load, and signs up the users;
 3. lets every user upload its share of the files one after another, all
    users at once, and open 2 or 3 live streams on each job as soon as it
    is accepted (500 streams over 200 jobs); each user then asks for one
@@ -133,23 +132,6 @@ def _children_cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def warm_up(base_url: str) -> None:
-    """One upload, by a user of its own, before the load.
-
-    The first upload makes the OCR reader list Tesseract's languages under
-    a real lock while the process runs; under gevent, a second upload
-    arriving meanwhile blocks the event loop on that lock for good, and
-    the embedded server hangs. Until that is fixed, one upload goes first.
-    """
-    client = ApiClient(base_url).sign_up()
-    job_id = client.upload(client.new_task(), "warm-up.txt", b"Warm up.\n")["job"]["id"]
-    deadline = time.monotonic() + 60
-    while client.job(job_id)["status"] != "succeeded":
-        if time.monotonic() > deadline:
-            raise RuntimeError("the warm-up upload did not succeed in 60 s")
-        time.sleep(0.1)
-
-
 def sign_up(base_url: str, count: int) -> list[LoadUser]:
     users = []
     for _ in range(count):
@@ -162,7 +144,6 @@ def run_load(
     server: RunningProcess, plan: Plan, pages: list[Path], timeout: float
 ) -> tuple[Load, Recorder, ServerWatch, float, dict[str, dict]]:
     """Drive the load; return what it saw and every job as stored."""
-    warm_up(server.url)
     users = sign_up(server.url, plan.users)
     shares: list[list[tuple[str, bytes, int]]] = [[] for _ in users]
     for number, page in enumerate(pages):
