@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from servers import api_server
+from servers import api_server, wait_for
 
 from e2e.client import ApiClient
 
@@ -30,13 +29,14 @@ def test_simultaneous_first_uploads_are_all_accepted_and_read(tmp_path: Path) ->
                 )
             )
 
-        deadline = time.monotonic() + 60
-        jobs = zip(users, [upload["job"]["id"] for upload in uploads], strict=True)
-        owned_jobs = list(jobs)
-        while time.monotonic() < deadline:
+        owned_jobs = list(
+            zip(users, [upload["job"]["id"] for upload in uploads], strict=True)
+        )
+
+        def every_job_succeeded() -> list[str] | None:
             statuses = [user.job(job)["status"] for user, job in owned_jobs]
-            if all(status == "succeeded" for status in statuses):
-                break
-            time.sleep(0.2)
+            return statuses if set(statuses) == {"succeeded"} else None
+
+        statuses = wait_for(every_job_succeeded, 60, "every first upload to be read")
 
     assert statuses == ["succeeded"] * UPLOADS

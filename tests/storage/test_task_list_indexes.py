@@ -69,12 +69,12 @@ def test_sqlite_narrows_a_due_range_in_the_index(
     assert "TEMP B-TREE" not in found
 
 
-def _mongo_task_indexes() -> list[list[str]]:
-    indexes = []
-    for migration in load("mongo", ".json"):
-        for index in json.loads(migration.text).get("tasks", []):
-            indexes.append([field for field, _ in index["keys"]])
-    return indexes
+# The key fields of every task index the MongoDB migrations declare.
+MONGO_TASK_INDEXES = [
+    [field for field, _ in index["keys"]]
+    for migration in load("mongo", ".json")
+    for index in json.loads(migration.text).get("tasks", [])
+]
 
 
 def _serves(keys: list[str], query: dict, order: list[tuple[str, int]]) -> bool:
@@ -89,9 +89,8 @@ def _serves(keys: list[str], query: dict, order: list[tuple[str, int]]) -> bool:
         if field != "owner_id" and not isinstance(value, dict)
     }
     sort_field = order[0][0]
-    rest = keys[len(equal) :]
     return set(keys[: len(equal)]) == equal and (
-        sort_field in equal or rest[:1] == [sort_field]
+        sort_field in equal or keys[len(equal) : len(equal) + 1] == [sort_field]
     )
 
 
@@ -111,7 +110,7 @@ def test_mongo_has_an_index_for_each_common_filtered_list(
     where = TaskFilter(status=status, priority=priority, sort=sort)
     query, order = mongo.task_list_query("owner", "project", where, PAGE)
 
-    assert any(_serves(keys, query, order) for keys in _mongo_task_indexes()), query
+    assert any(_serves(keys, query, order) for keys in MONGO_TASK_INDEXES), query
 
 
 def test_mongo_matches_priority_and_due_dates_on_their_indexed_fields() -> None:
