@@ -23,7 +23,6 @@ pay that alike, so the ratio means more than the absolute figures.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
 import shutil
@@ -33,22 +32,30 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 
+from bench.api.workload import (
+    PAGE_SIZE,
+    PROJECT_PAGE,
+    PROJECT_ROUTE,
+    PROJECTS,
+    TASK_ROUTE,
+    TASKS,
+    Post,
+    seed,
+    task_page,
+)
+
 HOST = "127.0.0.1"
 REPO_ROOT = Path(__file__).resolve().parents[2]
 LUA_SCRIPT = Path(__file__).with_name("bearer.lua")
 TARGET_RATIO = 0.5
 WRK_TIMEOUT_SECONDS = 30
-
-PROJECTS = 30
-TASKS = 200
-STATUSES = ("todo", "in_progress", "done")
-PRIORITIES = ("low", "medium", "high")
 
 # Every setting the service reads; the bench clears them so that the
 # caller's environment cannot switch on MongoDB, Redis or more workers.
@@ -148,39 +155,16 @@ def server_env(data_dir: Path, log_level: str) -> dict[str, str]:
     return env
 
 
-def seed(base: str) -> tuple[str, str]:
-    """Make the user, projects and tasks; return a token and the big project."""
-    http = requests.Session()
-    account = {"email": "bench@example.com", "password": "bench-password-1"}
-    http.post(
-        f"{base}/api/v1/auth/register", json={**account, "name": "Bench"}
-    ).raise_for_status()
-    login = http.post(f"{base}/api/v1/auth/login", json=account)
-    login.raise_for_status()
-    token = login.json()["access_token"]
-    http.headers["Authorization"] = f"Bearer {token}"
+def http_post(base: str) -> Post:
+    """POST to the service over HTTP, for ``workload.seed``."""
+    session = requests.Session()
 
-    project_ids = []
-    for number in range(PROJECTS):
-        made = http.post(f"{base}/api/v1/projects", json={"name": f"Project {number}"})
-        made.raise_for_status()
-        project_ids.append(made.json()["id"])
+    def post(path: str, body: dict, headers: Mapping[str, str]) -> dict:
+        answer = session.post(f"{base}{path}", json=body, headers=dict(headers))
+        answer.raise_for_status()
+        return answer.json()
 
-    busy = project_ids[0]
-    today = dt.date.today()
-    for number in range(TASKS):
-        # Status and priority cycle independently, so each of the nine
-        # pairs holds about TASKS / 9 tasks; every fifth has no due date.
-        due = None if number % 5 == 0 else today + dt.timedelta(days=number % 60)
-        task = {
-            "title": f"Task {number}",
-            "description": "Something to do before the deadline.",
-            "status": STATUSES[number % 3],
-            "priority": PRIORITIES[(number // 3) % 3],
-            "due_date": due.isoformat() if due else None,
-        }
-        http.post(f"{base}/api/v1/projects/{busy}/tasks", json=task).raise_for_status()
-    return token, busy
+    return post
 
 
 def check_answers(url: str, token: str, items: int | None) -> None:
@@ -343,24 +327,17 @@ def main() -> int:
         servers[1].wait_until_healthy(f"{bare_base}/bare")
 
         print(f"seeding {PROJECTS} projects and {TASKS} tasks ...", flush=True)
-        token, busy = seed(api)
+        token, busy = seed(http_post(api))
         # name, URL, items expected on the page, and the route pattern the
         # service's /metrics labels it with (None for the bare endpoint).
         targets = [
             ("bare Flask JSON (GET /bare)", f"{bare_base}/bare", None, None),
+            (f"GET {PROJECT_PAGE}", f"{api}{PROJECT_PAGE}", PAGE_SIZE, PROJECT_ROUTE),
             (
-                "GET /api/v1/projects?limit=20",
-                f"{api}/api/v1/projects?limit=20",
-                20,
-                "/api/v1/projects",
-            ),
-            (
-                "GET /api/v1/projects/{id}/tasks?status=todo&priority=high"
-                "&sort=due&limit=20",
-                f"{api}/api/v1/projects/{busy}/tasks"
-                "?status=todo&priority=high&sort=due&limit=20",
-                20,
-                "/api/v1/projects/<project_id>/tasks",
+                f"GET {task_page('{id}')}",
+                f"{api}{task_page(busy)}",
+                PAGE_SIZE,
+                TASK_ROUTE,
             ),
         ]
 
