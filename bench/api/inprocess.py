@@ -49,9 +49,10 @@ from tasks_api.entrypoints.logs import configure_logging
 from tasks_api.entrypoints.settings import load_settings
 
 WARM_UP_SHARE = 0.1
-BARE = "bare Flask JSON"
-PROJECTS = f"GET {PROJECT_PAGE}"
-TASKS = f"GET {task_page('{id}')}"
+# The endpoints' names, in the order they are built, timed and counted.
+BARE_NAME = "bare Flask JSON"
+PROJECT_PAGE_NAME = f"GET {PROJECT_PAGE}"
+TASK_PAGE_NAME = f"GET {task_page('{id}')}"
 
 
 @dataclass(frozen=True)
@@ -87,9 +88,9 @@ def build_endpoints(data_dir: Path, log_level: str) -> list[Endpoint]:
     token, busy = seed(client_post(service.test_client()))
     bearer = {"Authorization": f"Bearer {token}"}
     endpoints = [
-        Endpoint(BARE, create_bare_app(), _get(BARE_PATH, {})),
-        Endpoint(PROJECTS, service, _get(PROJECT_PAGE, bearer)),
-        Endpoint(TASKS, service, _get(task_page(busy), bearer)),
+        Endpoint(BARE_NAME, create_bare_app(), _get(BARE_PATH, {})),
+        Endpoint(PROJECT_PAGE_NAME, service, _get(PROJECT_PAGE, bearer)),
+        Endpoint(TASK_PAGE_NAME, service, _get(task_page(busy), bearer)),
     ]
     for endpoint in endpoints:
         _check(endpoint)
@@ -167,7 +168,7 @@ def count_instructions(args: argparse.Namespace) -> dict[str, float]:
         )
         totals = [_total_instructions(dump) for dump in dumps]
 
-    names = [BARE, PROJECTS, TASKS]
+    names = [BARE_NAME, PROJECT_PAGE_NAME, TASK_PAGE_NAME]
     if len(totals) != len(names):
         raise RuntimeError(f"expected {len(names)} callgrind dumps, got {len(totals)}")
     return {
@@ -262,7 +263,7 @@ def _check(endpoint: Endpoint) -> None:
     )
     if not statuses[0].startswith("200"):
         raise RuntimeError(f"{endpoint.name}: {statuses[0]} {body[:200]!r}")
-    if endpoint.name != BARE and len(json.loads(body)["items"]) != PAGE_SIZE:
+    if endpoint.name != BARE_NAME and len(json.loads(body)["items"]) != PAGE_SIZE:
         raise RuntimeError(f"{endpoint.name}: not a page of {PAGE_SIZE} items")
 
 
