@@ -203,7 +203,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--instructions",
         action="store_true",
-        help="count instructions per request under callgrind (slow: about a minute)",
+        help="count instructions per request under callgrind (slow: about 40 s)",
     )
     parser.add_argument(
         "--log-level",
