@@ -53,6 +53,7 @@ WARM_UP_SHARE = 0.1
 BARE_NAME = "bare Flask JSON"
 PROJECT_PAGE_NAME = f"GET {PROJECT_PAGE}"
 TASK_PAGE_NAME = f"GET {task_page('{id}')}"
+ENDPOINT_NAMES = (BARE_NAME, PROJECT_PAGE_NAME, TASK_PAGE_NAME)
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,10 @@ class Endpoint:
     name: str
     app: Flask
     environ: dict[str, Any]
+
+    def fresh_environ(self) -> dict[str, Any]:
+        """The request's environ with an unread body, as each request needs."""
+        return {**self.environ, "wsgi.input": io.BytesIO()}
 
 
 def client_post(client: FlaskClient) -> Post:
@@ -100,8 +105,7 @@ def build_endpoints(data_dir: Path, log_level: str) -> list[Endpoint]:
 def call(endpoint: Endpoint, requests: int) -> None:
     """Serve ``requests`` copies of the endpoint's request, as a WSGI server would."""
     for _ in range(requests):
-        environ = {**endpoint.environ, "wsgi.input": io.BytesIO()}
-        body = endpoint.app(environ, _start_response)
+        body = endpoint.app(endpoint.fresh_environ(), _start_response)
         try:
             for _chunk in body:
                 pass
@@ -110,11 +114,16 @@ def call(endpoint: Endpoint, requests: int) -> None:
                 body.close()
 
 
+def warm_up(endpoint: Endpoint, requests: int) -> None:
+    """A tenth of the measured requests first, so caches and statements are warm."""
+    call(endpoint, max(1, int(requests * WARM_UP_SHARE)))
+
+
 def time_endpoints(endpoints: Iterable[Endpoint], requests: int) -> dict[str, float]:
     """Microseconds per request for each endpoint, after a short warm-up."""
     costs = {}
     for endpoint in endpoints:
-        call(endpoint, max(1, int(requests * WARM_UP_SHARE)))
+        warm_up(endpoint, requests)
         started = time.perf_counter()
         call(endpoint, requests)
         costs[endpoint.name] = (time.perf_counter() - started) / requests * 1e6
@@ -129,7 +138,7 @@ def count_in_child(endpoints: Iterable[Endpoint], requests: int) -> None:
     it writes one profile as each loop ends (``--dump-after``).
     """
     for endpoint in endpoints:
-        call(endpoint, max(1, int(requests * WARM_UP_SHARE)))
+        warm_up(endpoint, requests)
         operator.call(call, endpoint, requests)
 
 
@@ -168,11 +177,13 @@ def count_instructions(args: argparse.Namespace) -> dict[str, float]:
         )
         totals = [_total_instructions(dump) for dump in dumps]
 
-    names = [BARE_NAME, PROJECT_PAGE_NAME, TASK_PAGE_NAME]
-    if len(totals) != len(names):
-        raise RuntimeError(f"expected {len(names)} callgrind dumps, got {len(totals)}")
+    if len(totals) != len(ENDPOINT_NAMES):
+        raise RuntimeError(
+            f"expected {len(ENDPOINT_NAMES)} callgrind dumps, got {len(totals)}"
+        )
     return {
-        name: total / args.requests for name, total in zip(names, totals, strict=True)
+        name: total / args.requests
+        for name, total in zip(ENDPOINT_NAMES, totals, strict=True)
     }
 
 
@@ -257,9 +268,11 @@ def _get(path_and_query: str, headers: Mapping[str, str]) -> dict[str, Any]:
 def _check(endpoint: Endpoint) -> None:
     """Answer once by hand first, so no loop measures an error page."""
     statuses: list[str] = []
-    environ = {**endpoint.environ, "wsgi.input": io.BytesIO()}
     body = b"".join(
-        endpoint.app(environ, lambda status, headers, *_: statuses.append(status))
+        endpoint.app(
+            endpoint.fresh_environ(),
+            lambda status, headers, *_: statuses.append(status),
+        )
     )
     if not statuses[0].startswith("200"):
         raise RuntimeError(f"{endpoint.name}: {statuses[0]} {body[:200]!r}")
