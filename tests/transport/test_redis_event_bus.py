@@ -60,7 +60,10 @@ def make_bus(prefix: str, name: str) -> Iterator[Callable[[], RedisEventBus]]:
 
     def make() -> RedisEventBus:
         client = redis_client(REDIS_HOST, REDIS_PORT)
-        client.client_setname(name)
+        # Named before the pool opens any connection, so each one it opens,
+        # the pub/sub one and its reconnections included, carries the name.
+        # Naming one connection by command instead left it nameless after a
+        # reconnect whenever the listener happened to take it from the pool.
         client.connection_pool.connection_kwargs["client_name"] = name
         bus = RedisEventBus(client, channel_prefix=f"{prefix}:jobs:", poll_interval=0.2)
         buses.append(bus)
