@@ -23,6 +23,7 @@ pay that alike, so the ratio means more than the absolute figures.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -115,11 +116,11 @@ class Server:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.name} exited:\n{self.log_tail()}")
-            try:
+            # Refused while gunicorn starts, and possibly late while its
+            # worker imports the app: over a second on a slow machine.
+            with contextlib.suppress(requests.ConnectionError, requests.Timeout):
                 if requests.get(url, timeout=1).ok:
                     return
-            except requests.ConnectionError:
-                pass
             time.sleep(0.2)
         raise RuntimeError(f"{self.name} did not answer {url}:\n{self.log_tail()}")
 
