@@ -4,8 +4,8 @@
      "errors": {...}, "request_id": "..."}
 
 ``errors`` appears only for invalid input and maps each location (json,
-query, files) to the fields and their messages. Domain errors are turned
-into status codes here and nowhere else.
+query, multipart) to the fields and their messages. Domain errors are
+turned into status codes here and nowhere else.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 
 import marshmallow as ma
-from flask import Flask, g, jsonify
+from flask import Flask, g, jsonify, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException
 
@@ -108,7 +108,8 @@ def handle_domain_error(error: domain.DomainError) -> ResponseReturnValue:
     )
     errors = None
     if "field" in error.details:
-        errors = {"json": {str(error.details["field"]): [error.message]}}
+        field = str(error.details["field"])
+        errors = {_location_of(field): {field: [error.message]}}
 
     headers = {}
     if status == 401:
@@ -118,6 +119,15 @@ def handle_domain_error(error: domain.DomainError) -> ResponseReturnValue:
         status,
         headers,
     )
+
+
+def _location_of(field: str) -> str:
+    """Where the request carried ``field``, named as webargs names it."""
+    if field in request.args:
+        return "query"
+    if field in request.form or field in request.files:
+        return "multipart"
+    return "json"
 
 
 def handle_unexpected(error: Exception) -> ResponseReturnValue:

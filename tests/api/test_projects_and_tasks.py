@@ -102,7 +102,7 @@ def test_a_forged_cursor_is_a_422_not_a_500(
     answer = client.get("/api/v1/projects?cursor=%%%not-base64", headers=alice.headers)
 
     assert answer.status_code == 422
-    assert answer.get_json()["errors"]["json"]["cursor"]
+    assert answer.get_json()["errors"]["query"]["cursor"]
 
 
 def test_unknown_fields_and_server_owned_fields_are_refused(
