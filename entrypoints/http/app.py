@@ -23,7 +23,7 @@ from tasks_api.entrypoints.http import (
     projects,
     tasks,
 )
-from tasks_api.entrypoints.http.common import CONTAINER_KEY
+from tasks_api.entrypoints.http.common import CONTAINER_KEY, JSON_ONLY
 from tasks_api.entrypoints.http.errors import (
     ErrorSchema,
     handle_http_exception,
@@ -139,16 +139,19 @@ def _refuse_async_views(app: Flask) -> None:
 def _document_transport_errors(api: Api) -> None:
     """Add to every operation the answers any request may get before a view runs.
 
-    A body that is not valid JSON or form data is a 400 in the error shape;
-    a URL longer than gunicorn's request-line limit (4094 bytes) is its own
-    plain-text 414.
+    A body that is not valid JSON or form data is a 400, and a body a JSON
+    route gets under another content type is a 415, both in the error
+    shape; a URL longer than gunicorn's request-line limit (4094 bytes) is
+    its own plain-text 414.
     """
+    error_shape = {
+        "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
+    }
     malformed = {
         "description": "The request is malformed: unreadable JSON or form data.",
-        "content": {
-            "application/json": {"schema": {"$ref": "#/components/schemas/Error"}}
-        },
+        "content": error_shape,
     }
+    not_json = {"description": JSON_ONLY, "content": error_shape}
     too_long = {"description": "The URL is longer than the server accepts."}
     # apispec keeps the operations in a plain dict it fills as views register.
     for operations in api.spec._paths.values():
@@ -157,6 +160,9 @@ def _document_transport_errors(api: Api) -> None:
                 responses = operation.setdefault("responses", {})
                 responses.setdefault("400", malformed)
                 responses.setdefault("414", too_long)
+                body_types = operation.get("requestBody", {}).get("content", {})
+                if "application/json" in body_types:
+                    responses.setdefault("415", not_json)
 
 
 def _swagger_ui_asset(filename: str) -> Any:

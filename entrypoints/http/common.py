@@ -10,6 +10,7 @@ import marshmallow as ma
 from flask import Request, Response, current_app, g, jsonify, request
 from flask_smorest import Blueprint
 from webargs.multidictproxy import MultiDictProxy
+from werkzeug.exceptions import UnsupportedMediaType
 
 from tasks_api.domain.errors import Unauthenticated
 from tasks_api.domain.listing import Cursor, Page, PageRequest, clamp_limit
@@ -18,6 +19,7 @@ from tasks_api.entrypoints.http.errors import ErrorSchema
 
 CONTAINER_KEY = "tasks_api.container"
 BEARER = [{"bearerAuth": []}]
+JSON_ONLY = "Send the body as JSON, with Content-Type: application/json."
 
 View = TypeVar("View", bound=Callable[..., Any])
 T = TypeVar("T")
@@ -74,6 +76,19 @@ def _query_arguments(req: Request, schema: ma.Schema) -> Mapping[str, Any]:
     if _takes_lists(schema):
         return MultiDictProxy(req.args, schema)
     return req.args.to_dict()
+
+
+@Blueprint.ARGUMENTS_PARSER.location_loader("json")
+def _json_body(req: Request, schema: ma.Schema) -> Any:
+    """The JSON body; a body sent as another type is a 415.
+
+    webargs reads a body without a JSON content type as no body at all, so
+    ``curl -d '{"name": "x"}'``, which sends a form type, was told that
+    ``name`` was missing. An empty body is still read as no fields.
+    """
+    if req.content_length and not req.is_json:
+        raise UnsupportedMediaType(JSON_ONLY)
+    return Blueprint.ARGUMENTS_PARSER.load_json(req, schema)
 
 
 @functools.cache

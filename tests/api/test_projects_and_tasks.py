@@ -123,6 +123,40 @@ def test_unknown_fields_and_server_owned_fields_are_refused(
     assert {"id", "created_at"} <= set(owned.get_json()["errors"]["json"])
 
 
+def test_a_body_that_is_not_sent_as_json_is_a_415_saying_so(
+    client: FlaskClient, alice: Account
+) -> None:
+    # What curl -d sends when no type is given.
+    as_form = client.post(
+        "/api/v1/projects",
+        data='{"name": "x"}',
+        content_type="application/x-www-form-urlencoded",
+        headers=alice.headers,
+    )
+    as_text = client.post(
+        "/api/v1/projects",
+        data='{"name": "x"}',
+        content_type="text/plain",
+        headers=alice.headers,
+    )
+    with_charset = client.post(
+        "/api/v1/projects",
+        data='{"name": "x"}',
+        content_type="application/json; charset=utf-8",
+        headers=alice.headers,
+    )
+    empty = client.post("/api/v1/projects", headers=alice.headers)
+
+    for answer in (as_form, as_text):
+        assert answer.status_code == 415
+        assert answer.get_json()["message"] == (
+            "Send the body as JSON, with Content-Type: application/json."
+        )
+    assert with_charset.status_code == 201
+    assert empty.status_code == 422
+    assert "name" in empty.get_json()["errors"]["json"]
+
+
 def test_wrong_types_get_per_field_messages(
     client: FlaskClient, alice: Account
 ) -> None:
