@@ -88,6 +88,10 @@ def handle_http_exception(error: HTTPException) -> ResponseReturnValue:
 
     if status == 422 and field_errors:
         message = "Some fields are missing or invalid."
+    elif status == 400 and field_errors:
+        # webargs' unreadable body; its errors say which, such as
+        # {"json": ["Invalid JSON body."]}.
+        message = "The request body could not be read."
     else:
         message = data.get("message") or error.description or error.name
 

@@ -157,6 +157,21 @@ def test_a_body_that_is_not_sent_as_json_is_a_415_saying_so(
     assert "name" in empty.get_json()["errors"]["json"]
 
 
+def test_a_body_that_is_not_json_is_a_400_saying_so(
+    client: FlaskClient, alice: Account
+) -> None:
+    answer = client.post(
+        "/api/v1/projects",
+        data='{"name": ',
+        content_type="application/json",
+        headers=alice.headers,
+    )
+
+    assert answer.status_code == 400
+    assert answer.get_json()["message"] == "The request body could not be read."
+    assert answer.get_json()["errors"] == {"json": ["Invalid JSON body."]}
+
+
 def test_wrong_types_get_per_field_messages(
     client: FlaskClient, alice: Account
 ) -> None:
