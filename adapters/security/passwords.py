@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import secrets
+
 from argon2 import PasswordHasher as _Argon2
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -32,6 +34,7 @@ class Argon2PasswordHasher(PasswordHasher):
         self._argon2 = _Argon2(
             **{name: value for name, value in overrides.items() if value}
         )
+        self._decoy_hash: str | None = None
 
     def hash(self, password: str) -> str:
         return off_the_loop(self._argon2.hash, password)
@@ -47,3 +50,8 @@ class Argon2PasswordHasher(PasswordHasher):
 
     def needs_rehash(self, password_hash: str) -> bool:
         return self._argon2.check_needs_rehash(password_hash)
+
+    def verify_decoy(self, password: str) -> None:
+        if self._decoy_hash is None:
+            self._decoy_hash = self.hash(secrets.token_urlsafe(16))
+        self.verify(self._decoy_hash, password)

@@ -18,6 +18,14 @@ class PasswordHasher(abc.ABC):
     def needs_rehash(self, password_hash: str) -> bool:
         """True when the hash was made with weaker parameters than today's."""
 
+    @abc.abstractmethod
+    def verify_decoy(self, password: str) -> None:
+        """Spend what ``verify`` spends, on a hash of no one's password.
+
+        A login whose email is unknown calls it, so that it takes as long
+        as one with a wrong password.
+        """
+
 
 @dataclass(frozen=True)
 class IssuedToken:

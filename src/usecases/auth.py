@@ -48,11 +48,15 @@ class AuthService:
     def login(self, email: str, password: str) -> IssuedToken:
         """Exchange credentials for an access token.
 
-        A wrong email and a wrong password fail the same way, so the answer
-        does not tell which accounts exist.
+        A wrong email and a wrong password fail the same way and take as
+        long, so neither the answer nor its timing tells which accounts
+        exist.
         """
+        if len(password) > MAX_PASSWORD_LENGTH:
+            raise Unauthenticated("The email or password is wrong.")
         user = self._storage.users.get_by_email(normalize_email(email))
-        if user is None or len(password) > MAX_PASSWORD_LENGTH:
+        if user is None:
+            self._hasher.verify_decoy(password)
             raise Unauthenticated("The email or password is wrong.")
         if not self._hasher.verify(user.password_hash, password):
             raise Unauthenticated("The email or password is wrong.")
