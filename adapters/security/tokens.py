@@ -59,17 +59,15 @@ class JwtTokenIssuer(TokenIssuer):
         if "aud" in claims:
             raise Unauthenticated("The token is not valid.")
 
-        version = claims.get("ver", 0)
-        if not isinstance(claims["sub"], str) or not isinstance(version, int):
-            raise Unauthenticated("The token is not valid.")
-
-        verified = TokenClaims(user_id=claims["sub"], token_version=version)
+        verified = _token_claims(claims)
         if len(self._checked) >= self._cache_size:
             self._checked.clear()
         self._checked[token] = (float(claims["exp"]), verified)
         return verified
 
-    def issue_stream_token(self, user_id: str, job_id: str) -> IssuedToken:
+    def issue_stream_token(
+        self, user_id: str, token_version: int, job_id: str
+    ) -> IssuedToken:
         now = datetime.now(UTC)
         claims = {
             "sub": user_id,
@@ -77,15 +75,16 @@ class JwtTokenIssuer(TokenIssuer):
             "job": job_id,
             "iat": now,
             "exp": now + timedelta(seconds=self._stream_lifetime),
+            "ver": token_version,
         }
         token = jwt.encode(claims, self._secret, algorithm=ALGORITHM)
         return IssuedToken(token=token, expires_in=self._stream_lifetime)
 
-    def verify_stream_token(self, token: str, job_id: str) -> str:
+    def verify_stream_token(self, token: str, job_id: str) -> TokenClaims:
         claims = self._decode(token, audience=STREAM_AUDIENCE)
-        if claims.get("job") != job_id or not isinstance(claims["sub"], str):
+        if claims.get("job") != job_id:
             raise Unauthenticated("The stream token is not for this job.")
-        return claims["sub"]
+        return _token_claims(claims)
 
     def _decode(self, token: str, audience: str | None = None) -> dict:
         try:
@@ -100,3 +99,11 @@ class JwtTokenIssuer(TokenIssuer):
             raise Unauthenticated("The token has expired.") from error
         except jwt.InvalidTokenError as error:
             raise Unauthenticated("The token is not valid.") from error
+
+
+def _token_claims(claims: dict) -> TokenClaims:
+    """The user and token version a decoded token names; raise if malformed."""
+    version = claims.get("ver", 0)
+    if not isinstance(claims["sub"], str) or not isinstance(version, int):
+        raise Unauthenticated("The token is not valid.")
+    return TokenClaims(user_id=claims["sub"], token_version=version)

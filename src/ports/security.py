@@ -48,7 +48,9 @@ class TokenIssuer(abc.ABC):
         """Return the claims of a valid access token; raise ``Unauthenticated``."""
 
     @abc.abstractmethod
-    def issue_stream_token(self, user_id: str, job_id: str) -> IssuedToken:
+    def issue_stream_token(
+        self, user_id: str, token_version: int, job_id: str
+    ) -> IssuedToken:
         """A short-lived token good only for following one job's stream.
 
         Browsers' EventSource cannot send headers, so this token travels in
@@ -56,5 +58,5 @@ class TokenIssuer(abc.ABC):
         """
 
     @abc.abstractmethod
-    def verify_stream_token(self, token: str, job_id: str) -> str:
-        """The user id a stream token speaks for; raise ``Unauthenticated``."""
+    def verify_stream_token(self, token: str, job_id: str) -> TokenClaims:
+        """The claims of a stream token for ``job_id``; raise ``Unauthenticated``."""

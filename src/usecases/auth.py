@@ -100,13 +100,18 @@ class AuthService:
         return self._tokens.issue(user.id, user.token_version)
 
     def stream_token(self, user: User, job_id: str) -> IssuedToken:
-        """A token that lets a browser's EventSource follow one job."""
-        return self._tokens.issue_stream_token(user.id, job_id)
+        """A token that lets a browser's EventSource follow one job.
+
+        It carries the user's token version, so logging out or changing the
+        password revokes it with every other token.
+        """
+        return self._tokens.issue_stream_token(user.id, user.token_version, job_id)
 
     def authenticate_stream(self, token: str, job_id: str) -> User:
         """The user a stream token for ``job_id`` speaks for."""
-        user = self._storage.users.get(self._tokens.verify_stream_token(token, job_id))
-        if user is None:
+        claims = self._tokens.verify_stream_token(token, job_id)
+        user = self._storage.users.get(claims.user_id)
+        if user is None or user.token_version != claims.token_version:
             raise Unauthenticated("The token is no longer valid.")
         return user
 

@@ -1,4 +1,4 @@
-"""Logging in: a failed login tells nothing about which accounts exist."""
+"""Auth use cases: what a failed login gives away, and what signing out revokes."""
 
 from __future__ import annotations
 
@@ -78,3 +78,22 @@ def test_the_right_password_still_logs_in(auth: AuthService) -> None:
     issued = auth.login("Alice@Example.com", "correct horse battery")
 
     assert issued.token
+
+
+@pytest.mark.parametrize("sign_out", ["logout", "password change"])
+def test_signing_out_revokes_stream_tokens_too(
+    auth: AuthService, sign_out: str
+) -> None:
+    alice = auth.authenticate(
+        auth.login("alice@example.com", "correct horse battery").token
+    )
+    stream_token = auth.stream_token(alice, "job-1").token
+    assert auth.authenticate_stream(stream_token, "job-1").id == alice.id
+
+    if sign_out == "logout":
+        auth.logout(alice)
+    else:
+        auth.change_password(alice, "correct horse battery", "a brand new one")
+
+    with pytest.raises(Unauthenticated, match="no longer valid"):
+        auth.authenticate_stream(stream_token, "job-1")
