@@ -214,7 +214,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument(
         "--instructions",
         action="store_true",
-        help="count instructions per request under callgrind (slow: about 40 s)",
+        help="count instructions per request under callgrind (slow: 40 to 100 s)",
     )
     parser.add_argument(
         "--log-level",
