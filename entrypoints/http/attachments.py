@@ -12,6 +12,7 @@ from flask.views import MethodView
 from flask_smorest import Blueprint
 from webargs.multidictproxy import MultiDictProxy
 from werkzeug.datastructures import CombinedMultiDict
+from werkzeug.exceptions import UnsupportedMediaType
 
 from tasks_api.domain.jobs import Attachment, Job
 from tasks_api.entrypoints.http.common import (
@@ -43,9 +44,21 @@ class UploadBlueprint(Blueprint):
     }
 
 
+MULTIPART_ONLY = (
+    "Send the file as multipart/form-data, in a field named file "
+    "(curl -F file=@scan.pdf)."
+)
+
+
 @UploadBlueprint.ARGUMENTS_PARSER.location_loader("multipart")
 def _form_and_files(request: Request, schema: ma.Schema) -> MultiDictProxy:
-    """A multipart body's fields and files, read as one set of arguments."""
+    """A multipart body's fields and files, read as one set of arguments.
+
+    A body of another type is a 415, as a JSON route's is, rather than a
+    form with no file in it.
+    """
+    if request.content_length and request.mimetype != "multipart/form-data":
+        raise UnsupportedMediaType(MULTIPART_ONLY)
     return MultiDictProxy(CombinedMultiDict([request.form, request.files]), schema)
 
 
@@ -61,8 +74,9 @@ _UPLOAD_ERRORS = {
     404: "No such task of yours.",
     409: "The Idempotency-Key belongs to an upload that did not complete.",
     413: "The file is over the size limit.",
-    415: "The file is not of a type the service reads.",
-    422: "The language is not installed, or the form is invalid.",
+    415: "The file is not of a type the service reads, or the body is not "
+    "multipart/form-data.",
+    422: "The language is not installed, the file is empty, or the form is invalid.",
     429: "Too many of your files are being processed already.",
 }
 

@@ -156,6 +156,8 @@ class AttachmentService:
             )
 
         head = stream.read(SNIFF_BYTES)
+        if not head:
+            raise InvalidInput("The file is empty.", field="file")
         media_type = sniff_media_type(head)
         if media_type is None:
             raise UnsupportedMedia(

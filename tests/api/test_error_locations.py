@@ -44,19 +44,10 @@ def test_a_json_field_is_named_under_json(client: FlaskClient, alice: Account) -
 
 
 def test_an_upload_form_field_is_named_under_multipart(
-    client: FlaskClient, alice: Account
+    client: FlaskClient, alice: Account, alices_task: str
 ) -> None:
-    project = client.post(
-        "/api/v1/projects", json={"name": "Scans"}, headers=alice.headers
-    ).get_json()
-    task = client.post(
-        f"/api/v1/projects/{project['id']}/tasks",
-        json={"title": "Read this"},
-        headers=alice.headers,
-    ).get_json()
-
     answer = client.post(
-        f"/api/v1/tasks/{task['id']}/attachments",
+        f"/api/v1/tasks/{alices_task}/attachments",
         data={"file": (io.BytesIO(b"plain text"), "note.txt"), "language": "tlh"},
         headers=alice.headers,
         content_type="multipart/form-data",

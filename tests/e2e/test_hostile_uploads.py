@@ -93,7 +93,6 @@ def _final(user: ApiClient, job_id: str) -> dict:
 @pytest.mark.parametrize(
     ("name", "data", "code"),
     [
-        ("empty.png", b"", "unsupported_media"),
         (
             "page.png",
             b"<!DOCTYPE html><html><body>hi</body></html>",

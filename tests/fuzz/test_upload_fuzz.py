@@ -112,14 +112,12 @@ def test_any_file_is_accepted_or_refused_in_our_error_shape(
     ("data", "content_type"),
     [
         ({"file": "not a file part"}, "multipart/form-data"),
-        ({"file": "not a file part"}, "application/x-www-form-urlencoded"),
         ({"language": "eng"}, "multipart/form-data"),
         (b"--cut\r\nno headers", "multipart/form-data; boundary=cut"),
         (b"--cut\r\nno boundary given", "multipart/form-data"),
     ],
     ids=[
         "file-as-plain-field",
-        "file-as-urlencoded-field",
         "no-file",
         "broken-multipart",
         "multipart-without-boundary",
