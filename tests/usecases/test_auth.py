@@ -77,7 +77,7 @@ def test_an_overlong_password_is_refused_before_any_lookup_or_hashing(
 def test_the_right_password_still_logs_in(auth: AuthService) -> None:
     issued = auth.login("Alice@Example.com", "correct horse battery")
 
-    assert issued.token
+    assert auth.authenticate(issued.token).email == "alice@example.com"
 
 
 @pytest.mark.parametrize("sign_out", ["logout", "password change"])
