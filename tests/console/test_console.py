@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from pathlib import Path
 
@@ -14,6 +15,10 @@ from servers import RunningProcess
 
 from console.browser import PHONE, emulate_phone, fill, visible, wait_for
 from console.conftest import PASSWORD, Account, Console, open_new_task
+
+# Read at about four pages a second here, so the reload test's job runs for
+# seconds after its first page.
+RELOADED_JOB_PAGES = 20
 
 WATCH_PERCENTAGES = """
 window.seenPercentages = [];
@@ -87,21 +92,27 @@ def test_a_running_multi_page_job_is_cancelled(
 def test_reloading_mid_job_picks_the_stream_up(
     signed_in: Console, account: Account, server: RunningProcess, tmp_path: Path
 ) -> None:
-    data, _ = scanned_pdf(tmp_path, pages=6)
-    pdf = tmp_path / "six-pages.pdf"
+    # Enough pages that the reading lasts seconds after its first page, so
+    # the reload lands mid-job. The wait takes any page, not the first: a
+    # page can be read between two looks at the card.
+    data, _ = scanned_pdf(tmp_path, pages=RELOADED_JOB_PAGES)
+    pdf = tmp_path / "long-scan.pdf"
     pdf.write_bytes(data)
     open_new_task(signed_in, account)
 
     signed_in.choose_file(pdf)
-    card = signed_in.job("six-pages.pdf")
+    card = signed_in.job("long-scan.pdf")
     job_id = card.get_attribute("data-job-id")
     wait_for(
         signed_in.driver,
-        lambda d: "page 1 of 6" in card.find_element(By.CLASS_NAME, "job__stage").text,
+        lambda d: re.search(
+            rf"page [1-9]\d* of {RELOADED_JOB_PAGES} done",
+            card.find_element(By.CLASS_NAME, "job__stage").text,
+        ),
     )
     signed_in.driver.refresh()
-    signed_in.wait_for_status("six-pages.pdf", "running")
-    card = signed_in.wait_for_status("six-pages.pdf", "succeeded")
+    signed_in.wait_for_status("long-scan.pdf", "running")
+    card = signed_in.wait_for_status("long-scan.pdf", "succeeded")
 
     subscriptions = server.log().count(f"POST /api/v1/jobs/{job_id}/stream-token")
     assert subscriptions == 2, "the reloaded page subscribes again"
