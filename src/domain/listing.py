@@ -62,6 +62,10 @@ class TaskSort(enum.StrEnum):
 # Sorts after every real ISO date, so undated tasks come last when ascending.
 UNDATED = "9999-99-99"
 
+# One encoder for every cursor: ``json.dumps`` with ``separators`` builds a
+# new encoder on each call, which took a third of the time a cursor took.
+_CURSOR_JSON = json.JSONEncoder(separators=(",", ":"))
+
 
 def iso_millis(moment: datetime) -> str:
     """A UTC timestamp as text that sorts the same way as the time it names."""
@@ -80,7 +84,7 @@ class Cursor:
     id: str
 
     def encode(self) -> str:
-        raw = json.dumps([self.key, self.id], separators=(",", ":"))
+        raw = _CURSOR_JSON.encode([self.key, self.id])
         return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
     @classmethod
