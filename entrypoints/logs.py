@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 from datetime import UTC, datetime
 
 from flask import g, has_request_context
@@ -33,6 +34,25 @@ class TextFormatter(logging.Formatter):
 
     def __init__(self) -> None:
         super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+        # The second a line was last stamped with, and that second as text.
+        self._last_second: tuple[int, str] = (-1, "")
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        """The time as logging writes it by default, its date part made once a second.
+
+        Formatting the date took a sixth of the instructions of an access
+        line. The pair is replaced whole, so a job thread and a request
+        greenlet stamping lines together each see a matching second and text.
+        """
+        if datefmt is not None:
+            return super().formatTime(record, datefmt)
+
+        second = int(record.created)
+        last_second, text = self._last_second
+        if second != last_second:
+            text = time.strftime(self.default_time_format, self.converter(second))
+            self._last_second = (second, text)
+        return self.default_msec_format % (text, record.msecs)
 
     def formatMessage(self, record: logging.LogRecord) -> str:
         line = super().formatMessage(record)

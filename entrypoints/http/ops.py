@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 import time
-import uuid
 
 from flask import Blueprint, Flask, Response, g, jsonify, request
 
@@ -54,27 +54,33 @@ def install_request_logging(app: Flask) -> None:
         if _ACCEPTABLE_REQUEST_ID.match(incoming):
             g.request_id = incoming
         else:
-            g.request_id = uuid.uuid4().hex
+            g.request_id = secrets.token_hex(16)
         g.started = time.perf_counter()
 
     @app.after_request
     def _finish(response: Response) -> Response:
-        response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
-        elapsed_ms = (
-            time.perf_counter() - g.get("started", time.perf_counter())
-        ) * 1000
-        user = g.get("user")
-        log.info(
-            "%s %s %d %.1fms",
-            request.method,
-            request.path,
-            response.status_code,
-            elapsed_ms,
-            extra={
-                "request_id": g.get("request_id"),
-                "user_id": user.id if user else None,
-                "status": response.status_code,
-                "duration_ms": round(elapsed_ms, 1),
-            },
-        )
+        # Each name of Flask's (g, request) is a proxy that looks the
+        # request up again on every use, so each is resolved once here.
+        state = g._get_current_object()
+        served = request._get_current_object()
+        request_id = getattr(state, "request_id", "")
+        response.headers[REQUEST_ID_HEADER] = request_id
+        started = getattr(state, "started", None)
+        elapsed_ms = 0.0 if started is None else (time.perf_counter() - started) * 1000
+        if log.isEnabledFor(logging.INFO):
+            user = getattr(state, "user", None)
+            status = response.status_code
+            log.info(
+                "%s %s %d %.1fms",
+                served.method,
+                served.path,
+                status,
+                elapsed_ms,
+                extra={
+                    "request_id": request_id,
+                    "user_id": user.id if user else None,
+                    "status": status,
+                    "duration_ms": round(elapsed_ms, 1),
+                },
+            )
         return response

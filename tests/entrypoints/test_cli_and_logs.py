@@ -8,6 +8,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from tasks_api.entrypoints.logs import JsonFormatter, TextFormatter
 
 TASKS_API = str(Path(sys.executable).with_name("tasks-api"))
@@ -86,3 +89,23 @@ def test_a_text_log_line_ends_with_its_request_id_before_any_traceback() -> None
     assert failed_lines[0].endswith("ERROR tasks_api: Failed [request abc]")
     assert failed_lines[-1] == "ValueError: boom"
     assert plain_line.endswith("INFO tasks_api: Started")
+
+
+@settings(max_examples=300)
+@given(
+    moments=st.lists(
+        st.floats(min_value=0, max_value=4e9, allow_nan=False), min_size=1, max_size=5
+    )
+)
+def test_a_text_line_is_stamped_as_logging_stamps_it(moments: list[float]) -> None:
+    ours = TextFormatter()
+    standard = logging.Formatter("%(asctime)s")
+
+    # One formatter for every moment, so a second it remembers is reused
+    # or replaced, as between the lines of a running process.
+    for moment in sorted(moments) + moments:
+        record = logging.makeLogRecord({"msg": "x"})
+        record.created = moment
+        record.msecs = moment % 1 * 1000
+
+        assert ours.formatTime(record) == standard.formatTime(record)
