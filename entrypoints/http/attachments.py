@@ -9,13 +9,13 @@ import marshmallow as ma
 from flask import Request, redirect, request, send_file
 from flask.typing import ResponseReturnValue
 from flask.views import MethodView
-from flask_smorest import Blueprint
 from webargs.multidictproxy import MultiDictProxy
 from werkzeug.datastructures import CombinedMultiDict
 from werkzeug.exceptions import UnsupportedMediaType
 
 from tasks_api.domain.jobs import Attachment, Job
 from tasks_api.entrypoints.http.common import (
+    Blueprint,
     container,
     current_user,
     page_body,

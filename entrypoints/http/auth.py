@@ -4,11 +4,15 @@ from __future__ import annotations
 
 from flask import request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from tasks_api.domain.errors import Unauthenticated
 from tasks_api.domain.model import User
-from tasks_api.entrypoints.http.common import container, current_user, protected
+from tasks_api.entrypoints.http.common import (
+    Blueprint,
+    container,
+    current_user,
+    protected,
+)
 from tasks_api.entrypoints.http.errors import ErrorSchema
 from tasks_api.entrypoints.http.limits import login_throttle
 from tasks_api.entrypoints.http.schemas import (

@@ -19,13 +19,13 @@ from collections.abc import Iterator
 import marshmallow as ma
 from flask import Response, g, request
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from tasks_api.domain.errors import InvalidInput
 from tasks_api.domain.jobs import EventType, JobEvent
 from tasks_api.domain.model import User
 from tasks_api.entrypoints.http.common import (
     BEARER,
+    Blueprint,
     bearer_token,
     container,
     current_user,
@@ -66,6 +66,10 @@ class StreamTokenSchema(ma.Schema):
 
 
 class LiveQuerySchema(ma.Schema):
+    # A stream token is a credential, and new on every stream: nothing to
+    # gain from remembering it (see ArgumentsParser).
+    keep_parsed_queries = False
+
     stream_token = ma.fields.String(
         metadata={
             "description": "From POST /jobs/{job_id}/stream-token, for EventSource."

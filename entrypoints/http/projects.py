@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from tasks_api.domain.model import Project
 from tasks_api.entrypoints.http.common import (
+    Blueprint,
     container,
     current_user,
     page_request,

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Response
 from flask.views import MethodView
-from flask_smorest import Blueprint
 
 from tasks_api.domain.listing import TaskFilter
 from tasks_api.domain.model import Task
 from tasks_api.entrypoints.http.common import (
+    Blueprint,
     container,
     current_user,
     page_request,
