@@ -28,6 +28,7 @@ from tasks_api.adapters.storage.keyset import (
     timestamp_key,
     utc_millis,
 )
+from tasks_api.adapters.storage.views import EntityListViews
 from tasks_api.domain.errors import EmailTaken
 from tasks_api.domain.jobs import (
     UNFINISHED,
@@ -476,6 +477,7 @@ class InMemoryStorage(Storage):
         self.users = InMemoryUserRepository(self._tables)
         self.projects = InMemoryProjectRepository(self._tables)
         self.tasks = InMemoryTaskRepository(self._tables)
+        self.views = EntityListViews(self.projects, self.tasks)
         self.attachments = InMemoryAttachmentRepository(self._tables)
         self.jobs = InMemoryJobRepository(self._tables)
         self.job_events = InMemoryJobEventRepository(self._tables)

@@ -40,6 +40,7 @@ from tasks_api.adapters.storage.keyset import (
     timestamp_key,
     utc_millis,
 )
+from tasks_api.adapters.storage.views import EntityListViews
 from tasks_api.domain.errors import EmailTaken
 from tasks_api.domain.jobs import (
     UNFINISHED,
@@ -515,6 +516,7 @@ class MongoStorage(Storage):
         self.users = MongoUserRepository(database)
         self.projects = MongoProjectRepository(database)
         self.tasks = MongoTaskRepository(database)
+        self.views = EntityListViews(self.projects, self.tasks)
         self.attachments = MongoAttachmentRepository(database)
         self.jobs = MongoJobRepository(database)
         self.job_events = MongoJobEventRepository(database)

@@ -60,9 +60,12 @@ from tasks_api.domain.jobs import (
 )
 from tasks_api.domain.listing import (
     UNDATED,
+    Cursor,
+    Item,
     Page,
     PageRequest,
     TaskFilter,
+    clamp_limit,
     iso_millis,
 )
 from tasks_api.domain.model import (
@@ -79,6 +82,7 @@ from tasks_api.ports.storage import (
     IdempotencyRepository,
     JobEventRepository,
     JobRepository,
+    ListViews,
     ProjectRepository,
     Storage,
     TaskRepository,
@@ -400,6 +404,37 @@ class SqliteTaskRepository(TaskRepository):
         return [row["id"] for row in rows]
 
 
+class SqliteListViews(ListViews):
+    """The list pages read from SQLite straight into items.
+
+    A page of twenty tasks read as entities and then made items cost about
+    a tenth of the whole request: parsing two times and a date a row, and
+    building each ``Task``. Here each row holds the item's fields as they
+    are written, its times turned into ``isoformat()`` text by SQLite,
+    followed by the sort key the next cursor needs.
+    """
+
+    def __init__(self, db: SqliteDatabase) -> None:
+        self._db = db
+
+    def projects(self, owner_id: str, page: PageRequest) -> Page[Item]:
+        sql, params = _newest_first(
+            "projects", PROJECT_ITEM_COLUMNS, "created_at", owner_id, {}, page
+        )
+        with self._db.connection() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return _item_page(rows, PROJECT_ITEM_FIELDS, page.limit)
+
+    def tasks(
+        self, owner_id: str, project_id: str, where: TaskFilter, page: PageRequest
+    ) -> Page[Item]:
+        columns = f"{TASK_ITEM_COLUMNS}, {SORT_FIELDS[where.sort]}"
+        sql, params = task_list_query(owner_id, project_id, where, page, columns)
+        with self._db.connection() as conn:
+            rows = conn.execute(sql, params).fetchall()
+        return _item_page(rows, TASK_ITEM_FIELDS, page.limit)
+
+
 class SqliteAttachmentRepository(AttachmentRepository):
     def __init__(self, db: SqliteDatabase) -> None:
         self._db = db
@@ -665,6 +700,7 @@ class SqliteStorage(Storage):
         self.users = SqliteUserRepository(self.database)
         self.projects = SqliteProjectRepository(self.database)
         self.tasks = SqliteTaskRepository(self.database)
+        self.views = SqliteListViews(self.database)
         self.attachments = SqliteAttachmentRepository(self.database)
         self.jobs = SqliteJobRepository(self.database)
         self.job_events = SqliteJobEventRepository(self.database)
@@ -761,10 +797,24 @@ def _priority_columns(task: Task) -> tuple[str, int]:
     return priority.value, priority.rank
 
 
+# Project and task rows are read by position: on a page of twenty, name
+# look-ups on sqlite3.Row cost about 15 microseconds more. Each row
+# function unpacks its columns in this order.
+PROJECT_COLUMNS = "id, owner_id, name, description, created_at, updated_at"
+TASK_COLUMNS = (
+    "id, owner_id, project_id, title, description, status, priority,"
+    " due_date, created_at, updated_at"
+)
+
+
 def task_list_query(
-    owner_id: str, project_id: str, where: TaskFilter, page: PageRequest
+    owner_id: str,
+    project_id: str,
+    where: TaskFilter,
+    page: PageRequest,
+    columns: str = TASK_COLUMNS,
 ) -> tuple[str, list[object]]:
-    """The SELECT for one page of a project's tasks, and its parameters.
+    """The SELECT of ``columns`` for one page of a project's tasks, and its parameters.
 
     Priority and due dates are matched on their derived columns,
     ``priority_rank`` and ``due_sort``, which the indexes of migration 0003
@@ -792,7 +842,7 @@ def task_list_query(
         clauses.append(f"({column}, id) {beyond} (?, ?)")
         params += [task_key(where.sort, page.after), page.after.id]
     sql = (
-        f"SELECT {TASK_COLUMNS} FROM tasks"  # noqa: S608
+        f"SELECT {columns} FROM tasks"  # noqa: S608
         f" WHERE {' AND '.join(clauses)}"
         f" ORDER BY {column} {direction}, id {direction} LIMIT ?"
     )
@@ -817,14 +867,56 @@ def _user(row: sqlite3.Row) -> User:
     )
 
 
-# The list routes read these two tables most, so their rows are read by
-# position: on a page of twenty, name look-ups on sqlite3.Row cost about 15
-# microseconds more. Each row function unpacks its columns in this order.
-PROJECT_COLUMNS = "id, owner_id, name, description, created_at, updated_at"
-TASK_COLUMNS = (
-    "id, owner_id, project_id, title, description, status, priority,"
-    " due_date, created_at, updated_at"
+def _isoformat(column: str) -> str:
+    """SQL for a stored time as ``datetime.isoformat()`` writes it.
+
+    Times are stored as ``iso_millis`` text, 2024-05-06T07:08:09.120+00:00,
+    and written as 2024-05-06T07:08:09.120000+00:00, or with no fraction
+    at all when it is zero, as the single-item answers write them.
+    """
+    return (
+        f"CASE substr({column}, 21, 3) WHEN '000' THEN substr({column}, 1, 19)"
+        f" ELSE substr({column}, 1, 23) || '000' END || '+00:00'"
+    )
+
+
+# The list views' rows: an item's fields, in the order of the names below,
+# then the sort key of the next cursor (see _item_page).
+PROJECT_ITEM_FIELDS = ("id", "name", "description", "created_at", "updated_at")
+PROJECT_ITEM_COLUMNS = (
+    f"id, name, description, {_isoformat('created_at')},"
+    f" {_isoformat('updated_at')}, created_at"
 )
+TASK_ITEM_FIELDS = (
+    "id",
+    "project_id",
+    "title",
+    "description",
+    "status",
+    "priority",
+    "due_date",
+    "created_at",
+    "updated_at",
+)
+TASK_ITEM_COLUMNS = (
+    "id, project_id, title, description, status, priority, due_date,"
+    f" {_isoformat('created_at')}, {_isoformat('updated_at')}"
+)
+
+
+def _item_page(
+    rows: Sequence[Sequence[Any]], fields: Sequence[str], limit: int
+) -> Page[Item]:
+    """A page of items from ``fetch_size(limit)`` rows of fields, then a sort key."""
+    size = clamp_limit(limit)
+    shown = rows[:size]
+    # zip stops at the last field name, leaving each row's sort key out.
+    items = [dict(zip(fields, row, strict=False)) for row in shown]
+    if len(rows) <= size:
+        return Page(items, None)
+
+    last = shown[-1]
+    return Page(items, Cursor(last[-1], last[0]))
 
 
 def _project(row: Sequence[Any]) -> Project:

@@ -20,7 +20,6 @@ from tasks_api.entrypoints.http.schemas import (
     ProjectPageSchema,
     ProjectPatchSchema,
     ProjectSchema,
-    project_json,
 )
 
 blp = Blueprint(
@@ -37,7 +36,7 @@ class Projects(MethodView):
         """List your projects, newest first."""
         page = page_request(args)
         found = container().projects().list(current_user().id, page)
-        return page_response(found, page.limit, project_json)
+        return page_response(found, page.limit)
 
     @protected(blp)
     @blp.arguments(ProjectSchema())

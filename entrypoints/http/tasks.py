@@ -21,7 +21,6 @@ from tasks_api.entrypoints.http.schemas import (
     TaskPatchSchema,
     TaskQuerySchema,
     TaskSchema,
-    task_json,
 )
 
 blp = Blueprint("tasks", __name__, url_prefix="/api/v1", description="Tasks.")
@@ -41,7 +40,7 @@ class ProjectTasks(MethodView):
         page = page_request(args)
 
         found = container().tasks().list(current_user().id, project_id, where, page)
-        return page_response(found, page.limit, task_json)
+        return page_response(found, page.limit)
 
     @protected(blp)
     @blp.arguments(TaskSchema())

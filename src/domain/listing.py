@@ -14,10 +14,10 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 from tasks_api.domain.errors import InvalidInput
-from tasks_api.domain.model import Priority, Task, TaskStatus
+from tasks_api.domain.model import Priority, Project, Task, TaskStatus
 
 T = TypeVar("T")
 
@@ -124,3 +124,35 @@ class Page(Generic[T]):
 
     items: Sequence[T]
     next_cursor: Cursor | None
+
+
+# A listed item: an entity's public fields as JSON values (strings, numbers
+# and None), ready to be written. Times are ``datetime.isoformat()`` text,
+# which leaves out a fraction of zero, as the single-item answers do.
+Item = dict[str, Any]
+
+
+def project_item(project: Project) -> Item:
+    """A project as the project list shows it."""
+    return {
+        "id": project.id,
+        "name": project.name,
+        "description": project.description,
+        "created_at": project.created_at.isoformat(),
+        "updated_at": project.updated_at.isoformat(),
+    }
+
+
+def task_item(task: Task) -> Item:
+    """A task as a project's task list shows it."""
+    return {
+        "id": task.id,
+        "project_id": task.project_id,
+        "title": task.title,
+        "description": task.description,
+        "status": task.status.value,
+        "priority": task.priority.value,
+        "due_date": None if task.due_date is None else task.due_date.isoformat(),
+        "created_at": task.created_at.isoformat(),
+        "updated_at": task.updated_at.isoformat(),
+    }

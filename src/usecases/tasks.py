@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import date
 
 from tasks_api.domain.errors import NotFound
-from tasks_api.domain.listing import Page, PageRequest, TaskFilter
+from tasks_api.domain.listing import Item, Page, PageRequest, TaskFilter
 from tasks_api.domain.model import Priority, Task, TaskStatus, utcnow
 from tasks_api.ports.storage import Storage
 
@@ -59,14 +59,14 @@ class TaskService:
         project_id: str,
         where: TaskFilter,
         page: PageRequest,
-    ) -> Page[Task]:
-        """A page of the project's tasks; ``NotFound`` if it is not the owner's.
+    ) -> Page[Item]:
+        """A page of the project's tasks as list items; ``NotFound`` if not the owner's.
 
         Tasks are stored with their project's owner and deleted with their
         project, so a page with tasks on it proves the project is there and
         the owner's: only an empty page costs a look-up of the project.
         """
-        found = self._storage.tasks.list(owner_id, project_id, where, page)
+        found = self._storage.views.tasks(owner_id, project_id, where, page)
         if not found.items:
             self._require_project(owner_id, project_id)
         return found

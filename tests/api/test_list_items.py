@@ -1,4 +1,4 @@
-"""The list pages' hand-written JSON equals what the schemas would dump."""
+"""The list routes' items, written as JSON, equal what the schemas would dump."""
 
 from __future__ import annotations
 
@@ -8,18 +8,14 @@ from datetime import UTC, date, datetime
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tasks_api.domain.listing import project_item, task_item
 from tasks_api.domain.model import Priority, Project, Task, TaskStatus
 from tasks_api.entrypoints.http.json_provider import to_json
-from tasks_api.entrypoints.http.schemas import (
-    ProjectSchema,
-    TaskSchema,
-    project_json,
-    task_json,
-)
+from tasks_api.entrypoints.http.schemas import ProjectSchema, TaskSchema
 
 text = st.text(max_size=40)
 # Whole seconds too: isoformat() then leaves the fraction out, and so
-# must the JSON provider.
+# must the items.
 moments = st.datetimes(
     min_value=datetime(1970, 1, 1), timezones=st.just(UTC)
 ) | st.datetimes(min_value=datetime(1970, 1, 1), timezones=st.just(UTC)).map(
@@ -33,7 +29,7 @@ def written(item: dict) -> dict:
 
 
 @given(name=text, description=text, created=moments, updated=moments)
-def test_project_json_is_the_project_schemas_dump(
+def test_a_project_item_is_the_project_schemas_dump(
     name: str, description: str, created: datetime, updated: datetime
 ) -> None:
     project = Project(
@@ -44,7 +40,7 @@ def test_project_json_is_the_project_schemas_dump(
         updated_at=updated,
     )
 
-    assert written(project_json(project)) == ProjectSchema().dump(project)
+    assert written(project_item(project)) == ProjectSchema().dump(project)
 
 
 @given(
@@ -54,7 +50,7 @@ def test_project_json_is_the_project_schemas_dump(
     due=st.none() | st.dates(min_value=date(1900, 1, 1)),
     created=moments,
 )
-def test_task_json_is_the_task_schemas_dump(
+def test_a_task_item_is_the_task_schemas_dump(
     title: str,
     status: TaskStatus,
     priority: Priority,
@@ -72,4 +68,4 @@ def test_task_json_is_the_task_schemas_dump(
         updated_at=created,
     )
 
-    assert written(task_json(task)) == TaskSchema().dump(task)
+    assert written(task_item(task)) == TaskSchema().dump(task)
