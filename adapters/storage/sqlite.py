@@ -409,17 +409,18 @@ class SqliteListViews(ListViews):
 
     A page of twenty tasks read as entities and then made items cost about
     a tenth of the whole request: parsing two times and a date a row, and
-    building each ``Task``. Here each row holds the item's fields as they
-    are written, its times turned into ``isoformat()`` text by SQLite,
-    followed by the sort key the next cursor needs.
+    building each ``Task``. Every field of an item is stored as the API
+    writes it, so each row here is the item's columns, followed by the
+    sort key the next cursor needs.
     """
 
     def __init__(self, db: SqliteDatabase) -> None:
         self._db = db
 
     def projects(self, owner_id: str, page: PageRequest) -> Page[Item]:
+        columns = f"{PROJECT_ITEM_COLUMNS}, created_at"
         sql, params = _newest_first(
-            "projects", PROJECT_ITEM_COLUMNS, "created_at", owner_id, {}, page
+            "projects", columns, "created_at", owner_id, {}, page
         )
         with self._db.connection() as conn:
             rows = conn.execute(sql, params).fetchall()
@@ -867,26 +868,9 @@ def _user(row: sqlite3.Row) -> User:
     )
 
 
-def _isoformat(column: str) -> str:
-    """SQL for a stored time as ``datetime.isoformat()`` writes it.
-
-    Times are stored as ``iso_millis`` text, 2024-05-06T07:08:09.120+00:00,
-    and written as 2024-05-06T07:08:09.120000+00:00, or with no fraction
-    at all when it is zero, as the single-item answers write them.
-    """
-    return (
-        f"CASE substr({column}, 21, 3) WHEN '000' THEN substr({column}, 1, 19)"
-        f" ELSE substr({column}, 1, 23) || '000' END || '+00:00'"
-    )
-
-
-# The list views' rows: an item's fields, in the order of the names below,
-# then the sort key of the next cursor (see _item_page).
+# The list views' rows: an item's fields, stored as they are written (times
+# as iso_millis text), then the sort key of the next cursor (see _item_page).
 PROJECT_ITEM_FIELDS = ("id", "name", "description", "created_at", "updated_at")
-PROJECT_ITEM_COLUMNS = (
-    f"id, name, description, {_isoformat('created_at')},"
-    f" {_isoformat('updated_at')}, created_at"
-)
 TASK_ITEM_FIELDS = (
     "id",
     "project_id",
@@ -898,10 +882,8 @@ TASK_ITEM_FIELDS = (
     "created_at",
     "updated_at",
 )
-TASK_ITEM_COLUMNS = (
-    "id, project_id, title, description, status, priority, due_date,"
-    f" {_isoformat('created_at')}, {_isoformat('updated_at')}"
-)
+PROJECT_ITEM_COLUMNS = ", ".join(PROJECT_ITEM_FIELDS)
+TASK_ITEM_COLUMNS = ", ".join(TASK_ITEM_FIELDS)
 
 
 def _item_page(

@@ -15,8 +15,21 @@ from marshmallow import validate
 from werkzeug.datastructures import FileStorage
 
 from tasks_api.domain.jobs import Job, JobStage, JobStatus
-from tasks_api.domain.listing import MAX_LIMIT, TaskSort
+from tasks_api.domain.listing import MAX_LIMIT, TaskSort, iso_millis
 from tasks_api.domain.model import Priority, TaskStatus
+
+
+class Timestamp(ma.fields.DateTime):
+    """A time written with exactly three decimals, in UTC: what is stored.
+
+    Every store keeps milliseconds, so this is the whole value, and the
+    text has one width whatever the time: ``isoformat()`` would leave out a
+    fraction of zero and pad the rest to six digits. The list pages write
+    their times the same way (``iso_millis``), straight from storage.
+    """
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        return None if value is None else iso_millis(value)
 
 
 def _not_blank(value: str) -> None:
@@ -91,7 +104,7 @@ class UserSchema(ma.Schema):
     id = ma.fields.String(dump_only=True)
     email = ma.fields.String(dump_only=True)
     name = ma.fields.String(dump_only=True)
-    created_at = ma.fields.DateTime(dump_only=True)
+    created_at = Timestamp(dump_only=True)
 
 
 # -- projects ---------------------------------------------------------------
@@ -104,8 +117,8 @@ class ProjectSchema(ma.Schema):
     id = ma.fields.String(dump_only=True)
     name = ma.fields.String(required=True, validate=_PROJECT_NAME)
     description = ma.fields.String(load_default="", validate=_DESCRIPTION)
-    created_at = ma.fields.DateTime(dump_only=True)
-    updated_at = ma.fields.DateTime(dump_only=True)
+    created_at = Timestamp(dump_only=True)
+    updated_at = Timestamp(dump_only=True)
 
 
 class ProjectPatchSchema(ma.Schema):
@@ -137,8 +150,8 @@ class TaskSchema(ma.Schema):
     status = ma.fields.Enum(TaskStatus, by_value=True, load_default=TaskStatus.TODO)
     priority = ma.fields.Enum(Priority, by_value=True, load_default=Priority.MEDIUM)
     due_date = ma.fields.Date(allow_none=True, load_default=None)
-    created_at = ma.fields.DateTime(dump_only=True)
-    updated_at = ma.fields.DateTime(dump_only=True)
+    created_at = Timestamp(dump_only=True)
+    updated_at = Timestamp(dump_only=True)
 
 
 class TaskPatchSchema(ma.Schema):
@@ -217,7 +230,7 @@ class AttachmentSchema(ma.Schema):
     size = ma.fields.Integer(dump_only=True)
     language = ma.fields.String(dump_only=True)
     job_id = ma.fields.String(dump_only=True)
-    created_at = ma.fields.DateTime(dump_only=True)
+    created_at = Timestamp(dump_only=True)
 
 
 class JobErrorSchema(ma.Schema):
@@ -239,9 +252,9 @@ class JobSchema(ma.Schema):
     summary = ma.fields.String(allow_none=True, dump_only=True)
     attempts = ma.fields.Integer(dump_only=True)
     cancel_requested = ma.fields.Boolean(dump_only=True)
-    queued_at = ma.fields.DateTime(dump_only=True)
-    started_at = ma.fields.DateTime(allow_none=True, dump_only=True)
-    finished_at = ma.fields.DateTime(allow_none=True, dump_only=True)
+    queued_at = Timestamp(dump_only=True)
+    started_at = Timestamp(allow_none=True, dump_only=True)
+    finished_at = Timestamp(allow_none=True, dump_only=True)
 
     def _error(self, job: Job) -> dict | None:
         if job.error_code is None:

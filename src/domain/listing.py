@@ -68,7 +68,10 @@ _CURSOR_JSON = json.JSONEncoder(separators=(",", ":"))
 
 
 def iso_millis(moment: datetime) -> str:
-    """A UTC timestamp as text that sorts the same way as the time it names."""
+    """A UTC timestamp as text that sorts the same way as the time it names.
+
+    Always three decimals: what the stores keep and what the API writes.
+    """
     return moment.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
@@ -127,8 +130,8 @@ class Page(Generic[T]):
 
 
 # A listed item: an entity's public fields as JSON values (strings, numbers
-# and None), ready to be written. Times are ``datetime.isoformat()`` text,
-# which leaves out a fraction of zero, as the single-item answers do.
+# and None), ready to be written. Times are ``iso_millis`` text, as in every
+# other answer.
 Item = dict[str, Any]
 
 
@@ -138,8 +141,8 @@ def project_item(project: Project) -> Item:
         "id": project.id,
         "name": project.name,
         "description": project.description,
-        "created_at": project.created_at.isoformat(),
-        "updated_at": project.updated_at.isoformat(),
+        "created_at": iso_millis(project.created_at),
+        "updated_at": iso_millis(project.updated_at),
     }
 
 
@@ -153,6 +156,6 @@ def task_item(task: Task) -> Item:
         "status": task.status.value,
         "priority": task.priority.value,
         "due_date": None if task.due_date is None else task.due_date.isoformat(),
-        "created_at": task.created_at.isoformat(),
-        "updated_at": task.updated_at.isoformat(),
+        "created_at": iso_millis(task.created_at),
+        "updated_at": iso_millis(task.updated_at),
     }

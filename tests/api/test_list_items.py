@@ -14,12 +14,15 @@ from tasks_api.entrypoints.http.json_provider import to_json
 from tasks_api.entrypoints.http.schemas import ProjectSchema, TaskSchema
 
 text = st.text(max_size=40)
-# Whole seconds too: isoformat() then leaves the fraction out, and so
-# must the items.
-moments = st.datetimes(
-    min_value=datetime(1970, 1, 1), timezones=st.just(UTC)
-) | st.datetimes(min_value=datetime(1970, 1, 1), timezones=st.just(UTC)).map(
-    lambda moment: moment.replace(microsecond=0)
+# Times as the domain makes them, to the millisecond; whole seconds too,
+# whose fraction of zero must still be written.
+moments = st.datetimes(min_value=datetime(1970, 1, 1), timezones=st.just(UTC)).flatmap(
+    lambda moment: st.sampled_from(
+        [
+            moment.replace(microsecond=moment.microsecond // 1000 * 1000),
+            moment.replace(microsecond=0),
+        ]
+    )
 )
 
 

@@ -2,8 +2,21 @@
 
 from __future__ import annotations
 
-from accounts import Account
+import re
+
+import pytest
+from accounts import Account, register
+from dependency_injector import providers
 from flask.testing import FlaskClient
+
+from tasks_api.adapters.storage.sqlite import SqliteStorage
+from tasks_api.entrypoints.container import Container
+from tasks_api.entrypoints.http.app import create_app
+from tasks_api.entrypoints.settings import Settings
+
+# How the API writes every time: UTC, always three decimals, so that the
+# text has one width and sorts as the times do.
+MILLISECOND_UTC = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}\+00:00")
 
 
 def _project(client: FlaskClient, owner: Account, name: str = "Home") -> dict:
@@ -85,6 +98,37 @@ def test_projects_are_listed_newest_first_in_pages(
     stamps = [item["created_at"] for item in seen]
     assert stamps == sorted(stamps, reverse=True)
     assert pages == 3
+
+
+@pytest.fixture(params=["memory", "sqlite"])
+def any_store_client(
+    request: pytest.FixtureRequest, services: Container, settings: Settings
+) -> FlaskClient:
+    """A client of the app on in-memory storage, or on the embedded SQLite file."""
+    if request.param == "sqlite":
+        storage = SqliteStorage(settings.sqlite_path)
+        storage.migrate()
+        services.storage.override(providers.Object(storage))
+    return create_app(services).test_client()
+
+
+def test_every_time_is_written_in_utc_to_the_millisecond(
+    any_store_client: FlaskClient,
+) -> None:
+    client = any_store_client
+    alice = register(client, "alice@example.com")
+    project = _project(client, alice)
+    task = _task(client, alice, project["id"])
+    me = client.get("/api/v1/auth/me", headers=alice.headers).get_json()
+    listed = [
+        client.get(path, headers=alice.headers).get_json()["items"][0]
+        for path in ("/api/v1/projects", f"/api/v1/projects/{project['id']}/tasks")
+    ]
+
+    stamps = [me["created_at"]]
+    for answer in [project, task, *listed]:
+        stamps += [answer["created_at"], answer["updated_at"]]
+    assert all(MILLISECOND_UTC.fullmatch(stamp) for stamp in stamps), stamps
 
 
 def test_a_huge_limit_is_lowered_to_the_maximum(

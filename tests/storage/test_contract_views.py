@@ -19,8 +19,8 @@ from tasks_api.domain.listing import (
 from tasks_api.domain.model import Priority, TaskStatus, User
 from tasks_api.ports.storage import Storage
 
-# A whole second, so that some times have no fraction: isoformat() then
-# leaves it out, and the views must too.
+# A whole second, so that some times have a fraction of zero, which the
+# views must still write.
 WHOLE_SECOND = datetime(2024, 5, 6, 7, 8, 9, tzinfo=UTC)
 milliseconds = st.sampled_from([0, 1, 120, 999]).map(
     lambda ms: WHOLE_SECOND + timedelta(milliseconds=ms)
