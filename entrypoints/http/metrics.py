@@ -188,14 +188,17 @@ def install_metrics(app: Flask) -> None:
 
     @app.before_request
     def _start_timer() -> None:
-        g.metrics_started = time.perf_counter()
+        g._get_current_object().metrics_started = time.perf_counter()
 
     @app.after_request
     def _observe(response: Response) -> Response:
+        # g and request resolved once each: see the note above container()
+        # in common.py.
         started = getattr(g._get_current_object(), "metrics_started", None)
-        rule = request.url_rule
+        served = request._get_current_object()
+        rule = served.url_rule
         if started is not None and rule is not None:
-            metrics.latency(request.method, rule.rule, response.status_code).observe(
+            metrics.latency(served.method, rule.rule, response.status_code).observe(
                 time.perf_counter() - started
             )
         return response

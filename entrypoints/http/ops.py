@@ -50,17 +50,19 @@ def install_request_logging(app: Flask) -> None:
 
     @app.before_request
     def _start() -> None:
-        incoming = request.headers.get(REQUEST_ID_HEADER, "")
+        state = g._get_current_object()
+        incoming = request._get_current_object().headers.get(REQUEST_ID_HEADER, "")
         if _ACCEPTABLE_REQUEST_ID.match(incoming):
-            g.request_id = incoming
+            state.request_id = incoming
         else:
-            g.request_id = secrets.token_hex(16)
-        g.started = time.perf_counter()
+            state.request_id = secrets.token_hex(16)
+        state.started = time.perf_counter()
 
     @app.after_request
     def _finish(response: Response) -> Response:
         # Each name of Flask's (g, request) is a proxy that looks the
-        # request up again on every use, so each is resolved once here.
+        # request up again on every use, so each is resolved once, here
+        # and above.
         state = g._get_current_object()
         served = request._get_current_object()
         request_id = getattr(state, "request_id", "")
