@@ -189,6 +189,24 @@ def test_a_forked_child_writes_through_connections_of_its_own(
     storage.close()
 
 
+def test_a_forked_child_never_reuses_the_parents_connections(
+    tmp_path: Path,
+) -> None:
+    storage = SqliteStorage(tmp_path / "tasks.db")
+    storage.migrate()
+    with storage.database.connection() as inherited:
+        pass  # back in the pool, idle, when the process forks
+
+    pid = os.fork()
+    if pid == 0:
+        with storage.database.connection() as conn:
+            os._exit(0 if conn is not inherited else 1)
+    _, status = os.waitpid(pid, 0)
+
+    assert os.waitstatus_to_exitcode(status) == 0
+    storage.close()
+
+
 def test_greenlets_under_gevent_share_the_store(tmp_path: Path) -> None:
     script = textwrap.dedent(
         """
