@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 
 import pytest
 from flask import Flask
@@ -11,6 +12,7 @@ from flask.testing import FlaskClient
 
 from tasks_api.entrypoints.container import Container
 from tasks_api.entrypoints.http.app import SyncFlask, _refuse_async_views
+from tasks_api.entrypoints.http.ops import new_request_id
 from tasks_api.entrypoints.logs import RequestIdFilter, TextFormatter
 
 
@@ -48,6 +50,22 @@ def test_every_response_carries_a_request_id(client: FlaskClient) -> None:
     assert len(generated.headers["X-Request-ID"]) == 32
     assert echoed.headers["X-Request-ID"] == "abc-123"
     assert " " not in forged.headers["X-Request-ID"]
+
+
+def test_forked_workers_make_request_ids_of_their_own() -> None:
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.write(write_end, new_request_id().encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    childs = os.read(read_end, 64).decode()
+    os.close(read_end)
+    os.close(write_end)
+
+    # A child that kept its parent's generator state would say the same.
+    assert childs != new_request_id()
+    assert len(childs) == 32 and int(childs, 16) >= 0
 
 
 def test_each_request_is_logged_once_with_its_id(
