@@ -61,7 +61,7 @@ from tasks_api.domain.jobs import (
 from tasks_api.domain.listing import (
     UNDATED,
     Cursor,
-    Item,
+    ItemJson,
     Page,
     PageRequest,
     TaskFilter,
@@ -433,35 +433,38 @@ class SqliteTaskRepository(TaskRepository):
 
 
 class SqliteListViews(ListViews):
-    """The list pages read from SQLite straight into items.
+    """The list pages written as JSON by SQLite, a row an item.
 
     A page of twenty tasks read as entities and then made items cost about
     a tenth of the whole request: parsing two times and a date a row, and
     building each ``Task``. Every field of an item is stored as the API
-    writes it, so each row here is the item's columns, followed by the
-    sort key the next cursor needs.
+    writes it, so SQLite's ``json_object`` writes each row's item, and the
+    row hands over that text and the next cursor's sort key and id: three
+    values a row instead of ten. ``json_object`` is built into SQLite from
+    3.38 (Debian 12 has 3.40); an older library without the JSON extension
+    would fail these two queries, and only these.
     """
 
     def __init__(self, db: SqliteDatabase) -> None:
         self._db = db
 
-    def projects(self, owner_id: str, page: PageRequest) -> Page[Item]:
-        columns = f"{PROJECT_ITEM_COLUMNS}, created_at"
+    def projects(self, owner_id: str, page: PageRequest) -> Page[ItemJson]:
+        columns = f"{PROJECT_ITEM_JSON}, created_at, id"
         sql, params = _newest_first(
             "projects", columns, "created_at", owner_id, {}, page
         )
         with self._db.connection() as conn:
             rows = conn.execute(sql, params).fetchall()
-        return _item_page(rows, PROJECT_ITEM_FIELDS, page.limit)
+        return _json_page(rows, page.limit)
 
     def tasks(
         self, owner_id: str, project_id: str, where: TaskFilter, page: PageRequest
-    ) -> Page[Item]:
-        columns = f"{TASK_ITEM_COLUMNS}, {SORT_FIELDS[where.sort]}"
+    ) -> Page[ItemJson]:
+        columns = f"{TASK_ITEM_JSON}, {SORT_FIELDS[where.sort]}, id"
         sql, params = task_list_query(owner_id, project_id, where, page, columns)
         with self._db.connection() as conn:
             rows = conn.execute(sql, params).fetchall()
-        return _item_page(rows, TASK_ITEM_FIELDS, page.limit)
+        return _json_page(rows, page.limit)
 
 
 class SqliteAttachmentRepository(AttachmentRepository):
@@ -896,37 +899,42 @@ def _user(row: sqlite3.Row) -> User:
     )
 
 
-# The list views' rows: an item's fields, stored as they are written (times
-# as iso_millis text), then the sort key of the next cursor (see _item_page).
-PROJECT_ITEM_FIELDS = ("id", "name", "description", "created_at", "updated_at")
-TASK_ITEM_FIELDS = (
-    "id",
-    "project_id",
-    "title",
-    "description",
-    "status",
-    "priority",
-    "due_date",
-    "created_at",
-    "updated_at",
+def _json_object(fields: Sequence[str]) -> str:
+    """SQL writing a row's columns of these names as one JSON object."""
+    pairs = ", ".join(f"'{field}', {field}" for field in fields)
+    return f"json_object({pairs})"
+
+
+# The items the list views write: the fields of project_item and task_item,
+# each stored as the API writes it (times as iso_millis text).
+PROJECT_ITEM_JSON = _json_object(
+    ("id", "name", "description", "created_at", "updated_at")
 )
-PROJECT_ITEM_COLUMNS = ", ".join(PROJECT_ITEM_FIELDS)
-TASK_ITEM_COLUMNS = ", ".join(TASK_ITEM_FIELDS)
+TASK_ITEM_JSON = _json_object(
+    (
+        "id",
+        "project_id",
+        "title",
+        "description",
+        "status",
+        "priority",
+        "due_date",
+        "created_at",
+        "updated_at",
+    )
+)
 
 
-def _item_page(
-    rows: Sequence[Sequence[Any]], fields: Sequence[str], limit: int
-) -> Page[Item]:
-    """A page of items from ``fetch_size(limit)`` rows of fields, then a sort key."""
+def _json_page(rows: Sequence[Sequence[Any]], limit: int) -> Page[ItemJson]:
+    """A page from ``fetch_size(limit)`` rows of item JSON, sort key and id."""
     size = clamp_limit(limit)
     shown = rows[:size]
-    # zip stops at the last field name, leaving each row's sort key out.
-    items = [dict(zip(fields, row, strict=False)) for row in shown]
+    items = [item for item, _, _ in shown]
     if len(rows) <= size:
         return Page(items, None)
 
-    last = shown[-1]
-    return Page(items, Cursor(last[-1], last[0]))
+    _, key, id_ = shown[-1]
+    return Page(items, Cursor(key, id_))
 
 
 def _project(row: Sequence[Any]) -> Project:

@@ -130,11 +130,11 @@ class ProjectPageSchema(PageSchema):
     items = ma.fields.List(ma.fields.Nested(ProjectSchema), required=True)
 
 
-# The list routes answer with the items of the storage's list views
-# (``project_item`` and ``task_item`` in domain/listing.py), past
-# marshmallow: dumping twenty items cost about 300 microseconds a page, more
-# than the query. These schemas still document the answers, and a test
-# checks the items against their dumps.
+# The list routes answer with the JSON items of the storage's list views
+# (written as ``project_item`` and ``task_item`` in domain/listing.py say),
+# past marshmallow: dumping twenty items cost about 300 microseconds a page,
+# more than the query. These schemas still document the answers, and a
+# test checks the items against their dumps.
 
 
 # -- tasks ------------------------------------------------------------------

@@ -130,9 +130,12 @@ class Page(Generic[T]):
 
 
 # A listed item: an entity's public fields as JSON values (strings, numbers
-# and None), ready to be written. Times are ``iso_millis`` text, as in every
-# other answer.
+# and None). Times are ``iso_millis`` text, as in every other answer.
 Item = dict[str, Any]
+# An item as JSON text, as the list pages carry it: the list routes write
+# their items as they come, so a store that writes the JSON itself hands
+# over one string a row instead of a value for every field.
+ItemJson = str
 
 
 def project_item(project: Project) -> Item:

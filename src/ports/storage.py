@@ -25,7 +25,7 @@ from tasks_api.domain.jobs import (
     JobStage,
     JobStatus,
 )
-from tasks_api.domain.listing import Item, Page, PageRequest, TaskFilter
+from tasks_api.domain.listing import ItemJson, Page, PageRequest, TaskFilter
 from tasks_api.domain.model import Project, Task, User
 
 
@@ -225,22 +225,23 @@ class IdempotencyRepository(abc.ABC):
 
 
 class ListViews(abc.ABC):
-    """The read side of the project and task lists: pages of ready items.
+    """The read side of the project and task lists: pages of items as JSON.
 
-    The list routes answer with items, not entities, so a store that can
-    read its rows straight into items need not build an entity for each
-    one first. Each method gives what the matching repository's ``list``
-    gives, each entity made an item by ``project_item`` or ``task_item``,
-    with the same next cursor; ``EntityListViews`` does exactly that.
+    The list routes answer with JSON, not entities, so a store that can
+    write its rows as JSON itself need not build an entity, or even a
+    Python value, for each field first. Each method gives what the
+    matching repository's ``list`` gives, each entity written as the JSON
+    of ``project_item`` or ``task_item``, with the same next cursor;
+    ``EntityListViews`` does exactly that.
     """
 
     @abc.abstractmethod
-    def projects(self, owner_id: str, page: PageRequest) -> Page[Item]: ...
+    def projects(self, owner_id: str, page: PageRequest) -> Page[ItemJson]: ...
 
     @abc.abstractmethod
     def tasks(
         self, owner_id: str, project_id: str, where: TaskFilter, page: PageRequest
-    ) -> Page[Item]: ...
+    ) -> Page[ItemJson]: ...
 
 
 class Storage(abc.ABC):

@@ -7,7 +7,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import replace
 
 from tasks_api.domain.errors import NotFound
-from tasks_api.domain.listing import Item, Page, PageRequest
+from tasks_api.domain.listing import ItemJson, Page, PageRequest
 from tasks_api.domain.model import Project, utcnow
 from tasks_api.ports.storage import Storage
 
@@ -36,8 +36,8 @@ class ProjectService:
             raise NotFound("No such project.", project_id=project_id)
         return project
 
-    def list(self, owner_id: str, page: PageRequest) -> Page[Item]:
-        """A page of the owner's projects, newest first, as list items."""
+    def list(self, owner_id: str, page: PageRequest) -> Page[ItemJson]:
+        """A page of the owner's projects, newest first, as JSON items."""
         return self._storage.views.projects(owner_id, page)
 
     def update(

@@ -7,7 +7,7 @@ from dataclasses import replace
 from datetime import date
 
 from tasks_api.domain.errors import NotFound
-from tasks_api.domain.listing import Item, Page, PageRequest, TaskFilter
+from tasks_api.domain.listing import ItemJson, Page, PageRequest, TaskFilter
 from tasks_api.domain.model import Priority, Task, TaskStatus, utcnow
 from tasks_api.ports.storage import Storage
 
@@ -59,8 +59,8 @@ class TaskService:
         project_id: str,
         where: TaskFilter,
         page: PageRequest,
-    ) -> Page[Item]:
-        """A page of the project's tasks as list items; ``NotFound`` if not the owner's.
+    ) -> Page[ItemJson]:
+        """A page of the project's tasks as JSON items; ``NotFound`` if not the owner's.
 
         Tasks are stored with their project's owner and deleted with their
         project, so a page with tasks on it proves the project is there and

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tasks_api.adapters.storage.memory import InMemoryStorage
@@ -35,7 +37,7 @@ def test_the_owner_lists_the_tasks(
 
     page = tasks.list("alice", project_id, TaskFilter(), PageRequest())
 
-    assert [task["id"] for task in page.items] == [made.id]
+    assert [json.loads(task)["id"] for task in page.items] == [made.id]
 
 
 def test_an_empty_project_of_ones_own_is_an_empty_page(
