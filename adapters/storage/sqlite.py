@@ -433,23 +433,21 @@ class SqliteTaskRepository(TaskRepository):
 
 
 class SqliteListViews(ListViews):
-    """The list pages written as JSON by SQLite, a row an item.
+    """The list pages read as the JSON items the rows keep.
 
     A page of twenty tasks read as entities and then made items cost about
     a tenth of the whole request: parsing two times and a date a row, and
-    building each ``Task``. Every field of an item is stored as the API
-    writes it, so SQLite's ``json_object`` writes each row's item, and the
-    row hands over that text and the next cursor's sort key and id: three
-    values a row instead of ten. ``json_object`` is built into SQLite from
-    3.38 (Debian 12 has 3.40); an older library without the JSON extension
-    would fail these two queries, and only these.
+    building each ``Task``. Each row keeps its item as JSON text instead
+    (``item_json``, rewritten by triggers on every write: migration 0005),
+    so a row hands over three values: the item, and the next cursor's sort
+    key and id.
     """
 
     def __init__(self, db: SqliteDatabase) -> None:
         self._db = db
 
     def projects(self, owner_id: str, page: PageRequest) -> Page[ItemJson]:
-        columns = f"{PROJECT_ITEM_JSON}, created_at, id"
+        columns = "item_json, created_at, id"
         sql, params = _newest_first(
             "projects", columns, "created_at", owner_id, {}, page
         )
@@ -460,7 +458,7 @@ class SqliteListViews(ListViews):
     def tasks(
         self, owner_id: str, project_id: str, where: TaskFilter, page: PageRequest
     ) -> Page[ItemJson]:
-        columns = f"{TASK_ITEM_JSON}, {SORT_FIELDS[where.sort]}, id"
+        columns = f"item_json, {SORT_FIELDS[where.sort]}, id"
         sql, params = task_list_query(owner_id, project_id, where, page, columns)
         with self._db.connection() as conn:
             rows = conn.execute(sql, params).fetchall()
@@ -897,32 +895,6 @@ def _user(row: sqlite3.Row) -> User:
         created_at=datetime.fromisoformat(row["created_at"]),
         token_version=row["token_version"],
     )
-
-
-def _json_object(fields: Sequence[str]) -> str:
-    """SQL writing a row's columns of these names as one JSON object."""
-    pairs = ", ".join(f"'{field}', {field}" for field in fields)
-    return f"json_object({pairs})"
-
-
-# The items the list views write: the fields of project_item and task_item,
-# each stored as the API writes it (times as iso_millis text).
-PROJECT_ITEM_JSON = _json_object(
-    ("id", "name", "description", "created_at", "updated_at")
-)
-TASK_ITEM_JSON = _json_object(
-    (
-        "id",
-        "project_id",
-        "title",
-        "description",
-        "status",
-        "priority",
-        "due_date",
-        "created_at",
-        "updated_at",
-    )
-)
 
 
 def _json_page(rows: Sequence[Sequence[Any]], limit: int) -> Page[ItemJson]:

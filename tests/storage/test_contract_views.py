@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 from hypothesis import HealthCheck, given, settings
@@ -144,3 +145,31 @@ def test_views_list_only_the_owners_things(storage: Storage, owner: User) -> Non
     assert storage.views.projects(stranger, PageRequest()).items == []
     assert storage.views.tasks(stranger, project.id, *everything).items == []
     assert len(storage.views.tasks(owner.id, project.id, *everything).items) == 1
+
+
+def test_views_show_what_an_update_changed(storage: Storage, owner: User) -> None:
+    project = add_project(storage, owner)
+    task = add_task(storage, project, due_date=date(2024, 6, 1))
+    later = WHOLE_SECOND + timedelta(days=1, milliseconds=5)
+
+    renamed = replace(
+        project, name='Quoted "name"', description="new", updated_at=later
+    )
+    storage.projects.update(renamed)
+    done = replace(
+        task,
+        title="Done\nat last",
+        status=TaskStatus.DONE,
+        priority=Priority.HIGH,
+        due_date=None,
+        updated_at=later,
+    )
+    storage.tasks.update(done)
+
+    everything = (TaskFilter(), PageRequest())
+    assert read(storage.views.projects(owner.id, PageRequest()).items) == [
+        project_item(renamed)
+    ]
+    assert read(storage.views.tasks(owner.id, project.id, *everything).items) == [
+        task_item(done)
+    ]

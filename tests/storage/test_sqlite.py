@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import sqlite3
@@ -13,8 +14,9 @@ from pathlib import Path
 
 import pytest
 
+from tasks_api.adapters.storage import sqlite as sqlite_module
 from tasks_api.adapters.storage.sqlite import SqliteStorage, _statements
-from tasks_api.domain.listing import PageRequest, TaskFilter
+from tasks_api.domain.listing import PageRequest, TaskFilter, project_item, task_item
 from tasks_api.domain.model import Project, Task, User
 from tasks_api.migrations.loader import load
 
@@ -284,3 +286,26 @@ def test_scripts_split_at_statement_ends_only() -> None:
 def test_a_script_ending_mid_statement_is_refused() -> None:
     with pytest.raises(ValueError, match="unfinished"):
         list(_statements("CREATE TABLE a (x); CREATE TABLE b (y)"))
+
+
+def test_rows_stored_before_migration_0005_are_listed_as_json_after_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    storage = SqliteStorage(tmp_path / "tasks.db")
+    earlier = [m for m in load("sqlite", ".sql") if m.name < "0005"]
+    with monkeypatch.context() as patched:
+        patched.setattr(sqlite_module, "load", lambda *_: earlier)
+        storage.migrate()
+    owner = make_user(storage)
+    project = Project(owner_id=owner.id, name="Old", description='"quoted"')
+    storage.projects.add(project)
+    task = Task(owner_id=owner.id, project_id=project.id, title="Old\ttask")
+    storage.tasks.add(task)
+
+    assert storage.migrate() == ["0005_list_item_json"]
+
+    projects = storage.views.projects(owner.id, PageRequest())
+    tasks = storage.views.tasks(owner.id, project.id, TaskFilter(), PageRequest())
+    assert [json.loads(item) for item in projects.items] == [project_item(project)]
+    assert [json.loads(item) for item in tasks.items] == [task_item(task)]
+    storage.close()
