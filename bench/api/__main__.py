@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.api [--duration 10] [--threads 2]
                                   [--connections 50] [--log-level INFO]
+                                  [--rounds 1] [--fresh-queries]
 
 Starts, on 127.0.0.1 and in one run, the service in embedded mode
 (``tasks-api serve`` with a temporary DATA_DIR) and a bare Flask JSON
@@ -14,7 +15,9 @@ request's time: the whole of it (one gunicorn worker is busy for 1/rps
 seconds a request) and the part between Flask's first and last request
 hooks, read off the service's own latency histogram at /metrics; the
 rest is gunicorn, gevent, the request context and the access log line.
-Everything it started is stopped on the way out.
+``--fresh-queries`` adds the task list with a query string the service
+has not seen before on each request, outside the target. Everything it
+started is stopped on the way out.
 
 wrk runs on the same machine and takes CPU from the servers; both sides
 pay that alike, so the ratio means more than the absolute figures.
@@ -82,6 +85,22 @@ SETTING_NAMES = (
     "WEB_CONCURRENCY",
     "MAX_UPLOAD_BYTES",
 )
+
+
+@dataclass(frozen=True)
+class Target:
+    """One endpoint driven by wrk."""
+
+    name: str
+    url: str
+    # Items the page must hold, checked before the runs; None: not a page.
+    items: int | None = None
+    # The route pattern /metrics labels it with; None: not the service.
+    route: str | None = None
+    # A due_from date new to the service on each request (see bearer.lua).
+    fresh_queries: bool = False
+    # Counted in the verdict against TARGET_RATIO.
+    in_target: bool = True
 
 
 @dataclass(frozen=True)
@@ -177,7 +196,7 @@ def check_answers(url: str, token: str, items: int | None) -> None:
 
 
 def run_wrk(
-    name: str, url: str, token: str, args: argparse.Namespace, seconds: int
+    target: Target, token: str, args: argparse.Namespace, seconds: int
 ) -> Result:
     command = [
         "wrk",
@@ -188,9 +207,11 @@ def run_wrk(
         # p99 instead of being dropped from the latency figures.
         f"--timeout={WRK_TIMEOUT_SECONDS}s",
         f"--script={LUA_SCRIPT}",
-        url,
+        target.url,
     ]
     env = {**os.environ, "BENCH_TOKEN": token}
+    if target.fresh_queries:
+        env["BENCH_FRESH_QUERIES"] = "1"
     output = subprocess.run(
         command, env=env, capture_output=True, text=True, check=True
     ).stdout
@@ -203,15 +224,15 @@ def run_wrk(
         figures[key] for key in ("connect_errors", "read_errors", "write_errors")
     )
     if errors or figures["bad_status"]:
-        raise RuntimeError(f"{name}: wrk saw errors: {figures}")
+        raise RuntimeError(f"{target.name}: wrk saw errors: {figures}")
     if figures["timeouts"]:
         print(
-            f"warning: {figures['timeouts']} request(s) to {name} took over "
+            f"warning: {figures['timeouts']} request(s) to {target.name} took over "
             f"{WRK_TIMEOUT_SECONDS} s and are missing from its latency figures",
             flush=True,
         )
     return Result(
-        name=name,
+        name=target.name,
         rps=figures["requests"] / (figures["duration_us"] / 1e6),
         p50_ms=figures["p50_us"] / 1000,
         p99_ms=figures["p99_us"] / 1000,
@@ -283,6 +304,12 @@ def parse_args() -> argparse.Namespace:
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="the service's LOG_LEVEL; INFO (the default) logs every request",
     )
+    parser.add_argument(
+        "--fresh-queries",
+        action="store_true",
+        help="also drive the task list with a query string new each request, "
+        "past the service's memo of parsed query strings (not in the target)",
+    )
     return parser.parse_args()
 
 
@@ -329,47 +356,68 @@ def main() -> int:
 
         print(f"seeding {PROJECTS} projects and {TASKS} tasks ...", flush=True)
         token, busy = seed(http_post(api))
-        # name, URL, items expected on the page, and the route pattern the
-        # service's /metrics labels it with (None for the bare endpoint).
         targets = [
-            ("bare Flask JSON (GET /bare)", f"{bare_base}/bare", None, None),
-            (f"GET {PROJECT_PAGE}", f"{api}{PROJECT_PAGE}", PAGE_SIZE, PROJECT_ROUTE),
-            (
+            Target("bare Flask JSON (GET /bare)", f"{bare_base}/bare"),
+            Target(
+                f"GET {PROJECT_PAGE}", f"{api}{PROJECT_PAGE}", PAGE_SIZE, PROJECT_ROUTE
+            ),
+            Target(
                 f"GET {task_page('{id}')}",
                 f"{api}{task_page(busy)}",
                 PAGE_SIZE,
                 TASK_ROUTE,
             ),
         ]
+        if args.fresh_queries:
+            # Outside the target: the issue's task list is one filter asked
+            # again and again, as a client polling it asks.
+            targets.append(
+                Target(
+                    "  the same, due_from=<a new day each request>",
+                    f"{api}{task_page(busy)}",
+                    PAGE_SIZE,
+                    TASK_ROUTE,
+                    fresh_queries=True,
+                    in_target=False,
+                )
+            )
 
-        for name, url, items, _ in targets:
-            check_answers(url, token, items)
+        for target in targets:
+            check_answers(target.url, token, target.items)
             if args.warmup:
-                run_wrk(name, url, token, args, args.warmup)
+                run_wrk(target, token, args, args.warmup)
 
         # Rounds go through every endpoint in turn, so a burst of load
         # from elsewhere on the machine falls on all of them alike.
-        runs: dict[str, list[Result]] = {name: [] for name, *_ in targets}
+        runs: dict[str, list[Result]] = {target.name: [] for target in targets}
         for round_number in range(1, args.rounds + 1):
-            for name, url, _, route in targets:
-                print(f"round {round_number}: {name} ...", flush=True)
+            for target in targets:
+                print(f"round {round_number}: {target.name.strip()} ...", flush=True)
+                route = target.route
                 before = time_in_app(api, route) if route else None
-                result = run_wrk(name, url, token, args, args.duration)
-                if before is not None:
+                result = run_wrk(target, token, args, args.duration)
+                if route and before is not None:
                     seconds, count = time_in_app(api, route)
                     in_app_us = (seconds - before[0]) / (count - before[1]) * 1e6
                     result = replace(result, in_app_us=in_app_us)
-                runs[name].append(result)
-        results = [median_run(runs[name]) for name, *_ in targets]
+                runs[target.name].append(result)
+        results = [median_run(runs[target.name]) for target in targets]
     finally:
         for server in servers:
             server.stop()
         shutil.rmtree(workdir, ignore_errors=True)
 
     print_table(results, results[0], args)
-    worst = min(result.rps / results[0].rps for result in results[1:])
+    worst = min(
+        result.rps / results[0].rps
+        for result, target in zip(results[1:], targets[1:], strict=True)
+        if target.in_target
+    )
     verdict = "meets" if worst >= TARGET_RATIO else "misses"
-    print(f"lowest ratio {worst:.2f}: {verdict} the target of {TARGET_RATIO}")
+    print(
+        f"lowest ratio of the two target pages {worst:.2f}: "
+        f"{verdict} the target of {TARGET_RATIO}"
+    )
     return 0
 
 
