@@ -2,9 +2,9 @@
 
 The in-memory store and MongoDB answer the list routes this way: each page
 is read as entities, as the repositories read it, and each entity is then
-made an item and written as JSON. SQLite has its rows written as JSON by
-SQLite itself instead (``SqliteListViews``), which is where the embedded
-service's time goes.
+made an item and written as JSON. SQLite rows keep their items as JSON
+instead (``SqliteListViews``), which matters most there: it is the store
+of the embedded service.
 """
 
 from __future__ import annotations

@@ -227,9 +227,9 @@ class IdempotencyRepository(abc.ABC):
 class ListViews(abc.ABC):
     """The read side of the project and task lists: pages of items as JSON.
 
-    The list routes answer with JSON, not entities, so a store that can
-    write its rows as JSON itself need not build an entity, or even a
-    Python value, for each field first. Each method gives what the
+    The list routes answer with JSON, not entities, so a store that keeps
+    or writes its rows as JSON need not build an entity, or even a Python
+    value for each field, first. Each method gives what the
     matching repository's ``list`` gives, each entity written as the JSON
     of ``project_item`` or ``task_item``, with the same next cursor;
     ``EntityListViews`` does exactly that.
