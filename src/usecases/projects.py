@@ -56,8 +56,15 @@ class ProjectService:
     def delete(self, owner_id: str, project_id: str) -> None:
         """Delete a project and, after it, its tasks, attachments and jobs.
 
-        The project goes first: once it is gone its tasks are unreachable,
-        so a crash before they are removed leaves only invisible rows.
+        The project goes first, so a crash part way never leaves a project
+        with some of its tasks gone. Until its tasks are removed, a moment
+        later, or never if the process dies in between, their owner can
+        still read and change them by id and see them in the project's task
+        list (a page with tasks on it is taken as proof that the project
+        is there). A task created at the instant of the delete, after its
+        project was checked, is left behind the same way. Storage has no
+        transaction across repositories (ARCHITECTURE.md); a sweep of tasks
+        whose project is gone would close both gaps.
         """
         if not self._storage.projects.delete(owner_id, project_id):
             raise NotFound("No such project.", project_id=project_id)
