@@ -7,10 +7,11 @@ if token and token ~= "" then
   wrk.headers["Authorization"] = "Bearer " .. token
 end
 
--- With BENCH_FRESH_QUERIES set, each request adds due_from=<a day drawn at
--- random from 2000 to 2023> to the query string, so the service has
--- rarely parsed that query string before; the page is the same, as every
--- task is due later. Each thread draws from a seed of its own.
+-- With BENCH_FRESH_QUERIES set, each request adds _=<a random number>
+-- to the query string, as a client busting caches does, so the service
+-- has rarely parsed that query string before. The service ignores the
+-- parameter, so the page is the same. Each thread draws from a seed of
+-- its own.
 local threads = 0
 
 function setup(thread)
@@ -24,10 +25,8 @@ end
 
 local fresh = os.getenv("BENCH_FRESH_QUERIES")
 if fresh and fresh ~= "" then
-  local first_day = 946684800 -- 2000-01-01T00:00:00Z
   request = function()
-    local day = first_day + math.random(0, 8765) * 86400
-    local path = wrk.path .. "&due_from=" .. os.date("!%Y-%m-%d", day)
+    local path = wrk.path .. "&_=" .. math.random(1, 1000000000)
     return wrk.format(nil, path)
   end
 end
