@@ -33,6 +33,7 @@ class _Created(Protocol):
 
 
 T = TypeVar("T", bound=_Identified)
+R = TypeVar("R")
 
 # The stored field each task sort orders by; SQLite columns and MongoDB
 # fields share these names.
@@ -65,14 +66,23 @@ def fetch_size(limit: int) -> int:
 
 
 def page_of(items: Sequence[T], limit: int, key: Callable[[T], str | int]) -> Page[T]:
-    """A page made from ``fetch_size(limit)`` rows read in order."""
-    size = clamp_limit(limit)
-    if len(items) <= size:
-        return Page(items=list(items), next_cursor=None)
+    """A page of entities made from ``fetch_size(limit)`` read in order."""
+    return page_of_rows(items, limit, lambda last: Cursor(key(last), last.id))
 
-    shown = list(items[:size])
-    last = shown[-1]
-    return Page(items=shown, next_cursor=Cursor(key(last), last.id))
+
+def page_of_rows(
+    rows: Sequence[R], limit: int, cursor_of: Callable[[R], Cursor]
+) -> Page[R]:
+    """A page made from ``fetch_size(limit)`` rows read in order.
+
+    ``cursor_of`` gives the next page's cursor from the last row shown.
+    """
+    size = clamp_limit(limit)
+    if len(rows) <= size:
+        return Page(items=list(rows), next_cursor=None)
+
+    shown = list(rows[:size])
+    return Page(items=shown, next_cursor=cursor_of(shown[-1]))
 
 
 def created_key(item: _Created) -> str:

@@ -44,6 +44,7 @@ from tasks_api.adapters.storage.keyset import (
     due_sort_range,
     fetch_size,
     page_of,
+    page_of_rows,
     queued_key,
     task_key,
     timestamp_key,
@@ -65,7 +66,6 @@ from tasks_api.domain.listing import (
     Page,
     PageRequest,
     TaskFilter,
-    clamp_limit,
     iso_millis,
 )
 from tasks_api.domain.model import (
@@ -899,14 +899,8 @@ def _user(row: sqlite3.Row) -> User:
 
 def _json_page(rows: Sequence[Sequence[Any]], limit: int) -> Page[ItemJson]:
     """A page from ``fetch_size(limit)`` rows of item JSON, sort key and id."""
-    size = clamp_limit(limit)
-    shown = rows[:size]
-    items = [item for item, _, _ in shown]
-    if len(rows) <= size:
-        return Page(items, None)
-
-    _, key, id_ = shown[-1]
-    return Page(items, Cursor(key, id_))
+    found = page_of_rows(rows, limit, lambda last: Cursor(last[1], last[2]))
+    return Page([row[0] for row in found.items], found.next_cursor)
 
 
 def _project(row: Sequence[Any]) -> Project:
