@@ -29,7 +29,7 @@ class CountingQuerySchema(ma.Schema):
 
 
 @pytest.fixture
-def client(monkeypatch: pytest.MonkeyPatch) -> FlaskClient:
+def client() -> FlaskClient:
     """An app of one route whose blueprint has a fresh parser of its own."""
     CountingQuerySchema.loads = 0
 
